@@ -1,0 +1,51 @@
+# Everything a fresh Debian machine (as root) needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= out/demo
+
+.PHONY: setup sysdeps venv demo test lint bench clean
+
+setup: sysdeps venv
+
+# System packages: Graphviz, fontconfig with Latin and CJK fonts, Tesseract (an optional OCR backend).
+sysdeps:
+	@missing=""; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	command -v fc-list >/dev/null || missing="$$missing fontconfig"; \
+	(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing="$$missing fonts-noto-cjk"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	fc-list 2>/dev/null | grep -qi liberation || missing="$$missing fonts-liberation"; \
+	fc-list 2>/dev/null | grep -qi wenquanyi || missing="$$missing fonts-wqy-microhei"; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-chi-sim"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fc-cache -f >/dev/null; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/synth demo --out $(OUT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup lint
+	$(VENV)/bin/pytest -x -q
+
+bench: setup
+	$(PY) benchmarks/bench_text_render.py
+
+clean:
+	rm -rf out .pytest_cache

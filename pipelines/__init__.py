@@ -1,0 +1,9 @@
+"""Domain pipelines, registered by name (the CLI word with ``_`` for ``-``)."""
+
+from synth.pipeline import Pipeline
+
+
+def registry() -> dict[str, Pipeline]:
+    from pipelines.text_render import PIPELINE as text_render
+
+    return {p.name: p for p in (text_render,)}

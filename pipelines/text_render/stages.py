@@ -1,0 +1,189 @@
+"""The stages of ``synth text-render``: draw, verify by OCR, decide."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from pipelines.text_render.config import TextRenderConfig
+from pipelines.text_render.prompts import prompts
+from pipelines.text_render.sampler import sample_spec
+from pipelines.text_render.texts import TextSource
+from renderers.text.render import PLAN_VERSION, RenderError, render
+from synth.evaluate.text import ned
+from synth.fonts import FontRegistry, face_digest
+from synth.identity import sample_rng
+from synth.imageio import DecodeError, encode_png
+from synth.ocr import make_ocr
+from synth.schema import image_value
+from synth.sources import PhotoPool
+from synth.stage import Resources, Row, Stage, mark
+
+
+class RenderText(Stage):
+    """Draws each row's scene from its own seed and fills the sample columns."""
+
+    name = "render"
+    error_reason = "render_error"
+    writes = ("target_image", "instruction", "instructions", "texts", "spec", "program")
+
+    def __init__(self, cfg: TextRenderConfig):
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        f = self.cfg.fonts
+        self.fonts = FontRegistry(f.dirs, f.exclude, f.system)
+        self.fonts.require("latin")
+        if self.cfg.render.languages.get("zh", 0) + self.cfg.render.languages.get("mixed", 0) > 0:
+            self.fonts.require("han")
+        s = self.cfg.sources
+        self.photos = (
+            PhotoPool(s.images, s.image_column, s.caption_column)
+            if self.cfg.render.backgrounds.get("photo")
+            else None
+        )
+        self.texts = TextSource(s.corpus, s.corpus_share)
+
+    def process_row(self, row: Row) -> Row:
+        rng = sample_rng(row["seed"])
+        spec = sample_spec(rng, self.cfg, self.fonts, self.texts, self.photos.photos if self.photos else [])
+        photo, caption = None, (None, None)
+        if spec["background"]["kind"] == "photo":
+            ref = next(p for p in self.photos.photos if p.ref == spec["background"]["ref"])
+            caption = (ref.caption_en, ref.caption_zh)
+            try:
+                photo = self.photos.load(ref)
+            except DecodeError as e:
+                return mark(row, e.reason if e.reason != "io_error" else "io_error", str(e))
+        try:
+            out = render(spec, photo)
+        except RenderError as e:
+            return mark(row, "render_error", str(e))
+        variants = prompts(spec, out.plan, out.block_boxes, caption)
+        primary = "zh" if spec["language"] == "zh" else "en"
+        kind = spec["background"]["kind"]
+        row.update(
+            domain="text",
+            subdomain=f"text_render/{'photo' if kind == 'photo' else 'synthetic'}",
+            task="t2i",
+            language=spec["language"],
+            instruction=next(
+                v["text"] for v in variants if v["language"] == primary and v["style"] == "dense"
+            ),
+            instructions=variants,
+            target_image=image_value(encode_png(out.image)),
+            width=spec["width"],
+            height=spec["height"],
+            texts=out.texts,
+            spec=spec,
+            program={"lang": PLAN_VERSION, "source": _json(out.plan)},
+            scores={
+                "contrast_min": round(out.min_contrast, 4),
+                **{f"edge_density_{i}": round(v, 4) for i, v in out.edge_density.items()},
+            },
+            license="generated; photos: " + (spec["background"].get("ref", "none")),
+            _image=out.image,
+            _fonts={b["font"]["name"]: face_digest(b["font"]["path"]) for b in spec["blocks"]},
+        )
+        return row
+
+
+def _json(value) -> str:
+    from synth.schema import to_json
+
+    return to_json(value)
+
+
+def crop_box(image: np.ndarray, bbox: list[float], pad: float = 0.2) -> np.ndarray:
+    """The line's box with a margin of ``pad`` times its height, clipped to the image."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = bbox
+    m = (y1 - y0) * pad
+    return image[
+        max(0, int(y0 - m)) : min(h, int(np.ceil(y1 + m))), max(0, int(x0 - m)) : min(w, int(np.ceil(x1 + m)))
+    ]
+
+
+class VerifyOcr(Stage):
+    """Reads every drawn line back from its known box (recognition only, batched across rows), and
+    on every Nth sample runs full detection on a downscaled copy to count stray text."""
+
+    name = "verify"
+    keeps_model = True
+    error_reason = "ocr_error"
+    resources: ClassVar = Resources(cpus=1)
+    reads = ("texts", "_image")
+    writes = ("scores",)
+
+    def __init__(self, cfg: TextRenderConfig):
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        self.ocr = make_ocr(self.cfg.verify.ocr)
+
+    def process_batch(self, rows: list[Row]) -> list[Row]:
+        crops, owners = [], []
+        for r, row in enumerate(rows):
+            for t, text in enumerate(row["texts"]):
+                crops.append(crop_box(row["_image"], text["bbox"]))
+                owners.append((r, t))
+        reads = self.ocr.recognize(crops)
+        per_row: dict[int, list[tuple[float, float, str, str]]] = {}
+        for (r, t), (read, conf) in zip(owners, reads, strict=True):
+            expected = rows[r]["texts"][t]["text"]
+            per_row.setdefault(r, []).append((ned(expected, read), conf, expected, read))
+        every = self.cfg.verify.full_pass_every
+        for r, row in enumerate(rows):
+            results = per_row.get(r, [])
+            worst = max(results, key=lambda x: x[0])
+            scores = dict(row.get("scores") or {})
+            scores.update(
+                ocr_ned_max=round(worst[0], 4),
+                ocr_ned_mean=round(float(np.mean([x[0] for x in results])), 4),
+                ocr_conf_min=round(min(x[1] for x in results), 4),
+            )
+            if every and row["_index"] % every == 0:
+                scores["stray_text"] = float(self._stray_text(row))
+            row["scores"] = scores
+            row["_worst_read"] = worst
+        return rows
+
+    def _stray_text(self, row: Row) -> int:
+        """Detected text whose centre lies in no known line box (e.g. text already in the photo)."""
+        image = row["_image"]
+        scale = min(1.0, self.cfg.verify.full_pass_max_side / max(image.shape[:2]))
+        if scale < 1:
+            import cv2
+
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        stray = 0
+        for found in self.ocr.detect(image):
+            xs, ys = np.array(found.polygon[0::2]) / scale, np.array(found.polygon[1::2]) / scale
+            cx, cy = xs.mean(), ys.mean()
+            if not any(
+                b[0] - 4 <= cx <= b[2] + 4 and b[1] - 4 <= cy <= b[3] + 4
+                for b in (t["bbox"] for t in row["texts"])
+            ):
+                stray += 1
+        return stray
+
+
+class DecideOcr(Stage):
+    """Applies ``thresholds.max_ned`` to the scores: the only place the threshold is read."""
+
+    name = "decide"
+    reads = ("scores",)
+
+    def __init__(self, cfg: TextRenderConfig):
+        self.max_ned = cfg.thresholds.max_ned
+
+    def process_row(self, row: Row) -> Row:
+        score, _, expected, read = row["_worst_read"]
+        if score > self.max_ned:
+            mark(row, "ocr_mismatch", f"{expected!r} read as {read!r} (NED {score:.2f} > {self.max_ned})")
+        return row
+
+
+def build_stages(cfg: TextRenderConfig) -> list[Stage]:
+    return [RenderText(cfg), VerifyOcr(cfg), DecideOcr(cfg)]

@@ -1,0 +1,255 @@
+"""The ``synth`` command: one subcommand per domain pipeline, plus inspect, validate, preview, demo.
+
+Each subcommand is a thin wrapper over a Python function (``run_pipeline``, ``validate``,
+``write_preview``) that users can call directly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines import registry
+from synth.config import ConfigError, default_config_path, load_config
+from synth.fonts import FontError
+from synth.ocr import OcrSetupError
+from synth.pipeline import Pipeline
+from synth.preview import write_preview
+from synth.report import collect, summary_line
+from synth.runner import RunError, run_pipeline
+from synth.sources import SourceError
+from synth.validate import validate
+from synth.writer import OutputDir
+
+USER_ERRORS = (ConfigError, RunError, FontError, OcrSetupError, SourceError, FileNotFoundError)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+def cli(verbose: bool) -> None:
+    """Produce and check training data for unified multimodal models.
+
+    \b
+    Quick start:
+      synth text-render --num 200 --out out/text     # draw, verify by OCR, write Parquet
+      synth inspect out/text                         # counts by status and reason
+      synth validate out/text                        # exit 0 only if the output is sound
+      synth preview out/text                         # out/text/preview/index.html
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _pipeline_command(pipeline: Pipeline) -> click.Command:
+    word = pipeline.name.replace("_", "-")
+
+    @click.command(name=word, help=f"{pipeline.summary}\n\nDefaults: configs/{pipeline.name}.yaml.")
+    @click.option(
+        "--num", type=int, required=True, help="Samples to attempt (kept + rejected + error = NUM)."
+    )
+    @click.option("--out", required=True, help="Output folder: a path, s3://bucket/prefix or gs://...")
+    @click.option("--seed", type=int, default=None, help="Run seed (default: the config's, 0).")
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="YAML config instead of the default.",
+    )
+    @click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a config key (YAML value), e.g. --set render.min_contrast=7",
+    )
+    @click.option("--images", default=None, help="Photo folder or Parquet file for photo backgrounds.")
+    @click.option(
+        "--corpus",
+        default=None,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Text file, one text per line.",
+    )
+    @click.option(
+        "--address",
+        default=None,
+        help="Ray cluster address ('auto' inside a cluster); default: RAY_ADDRESS or a local Ray.",
+    )
+    @click.option("--workers", type=int, default=None, help="Parallel workers (default: one per CPU).")
+    @click.option("--overwrite", is_flag=True, help="Replace an existing output made with another config.")
+    @click.option("--retry-errors", is_flag=True, help="Redo the units that hold rows with status=error.")
+    @click.option(
+        "--preview/--no-preview", default=True, help="Write preview/index.html when done (default on)."
+    )
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    def command(
+        num,
+        out,
+        seed,
+        config_path,
+        overrides,
+        images,
+        corpus,
+        address,
+        workers,
+        overwrite,
+        retry_errors,
+        preview,
+        quiet,
+    ):
+        sets = list(overrides)
+        if seed is not None:
+            sets.append(f"seed={seed}")
+        if images:
+            sets.append(f"sources.images={json.dumps(images)}")
+        if corpus:
+            sets.append(f"sources.corpus={json.dumps(corpus)}")
+        if address:
+            sets.append(f"runtime.address={json.dumps(address)}")
+        if workers:
+            sets.append(f"runtime.workers={workers}")
+        cfg = load_config(pipeline.config_model, config_path or default_config_path(pipeline.name), sets)
+        run = run_pipeline(
+            pipeline, cfg, out, num, overwrite=overwrite, retry_errors=retry_errors, progress=not quiet
+        )
+        click.echo(f"wrote {OutputDir(out).uri}: {summary_line(run['report'])}")
+        if preview:
+            click.echo(f"preview: {write_preview(out)}")
+
+    return command
+
+
+@cli.command()
+@click.argument("out")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def inspect(out: str, as_json: bool) -> None:
+    """Counts by status and reason, throughput and schema of an output folder."""
+    folder = OutputDir(out)
+    run = folder.read_json("run.json")
+    if run is None:
+        raise FileNotFoundError(f"{folder.uri} has no run.json: not a synth output folder")
+    report = collect(folder, run)
+    last = (run.get("invocations") or [{}])[-1]
+    info = {
+        "out": folder.uri,
+        "pipeline": run["pipeline"],
+        "status": run.get("status"),
+        "content_hash": run["content_hash"],
+        "seed": run["seed"],
+        "split": run["split"],
+        **report,
+        "samples_per_second": last.get("samples_per_second"),
+        "schema": _schema_summary(folder),
+    }
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"{info['pipeline']} at {info['out']} ({info['status']}, seed {info['seed']}, {info['split']}, config {info['content_hash']})"
+    )
+    click.echo(
+        f"units: {report['units_done']}/{report['units_planned']} committed; inputs {report['inputs']}"
+    )
+    click.echo(summary_line(report))
+    for reason, n in report["reasons"].items():
+        click.echo(f"  {reason:<22} {n}")
+    if info["samples_per_second"]:
+        click.echo(f"throughput (last run): {info['samples_per_second']:.2f} samples/s")
+    if report["stage_seconds"]:
+        total = sum(report["stage_seconds"].values()) or 1
+        click.echo(
+            "worker time by stage: "
+            + ", ".join(f"{k} {v / total:.0%}" for k, v in report["stage_seconds"].items())
+        )
+    click.echo(
+        "columns (non-null in data/): " + ", ".join(f"{k}={v}" for k, v in info["schema"].items() if v)
+    )
+
+
+def _schema_summary(out: OutputDir) -> dict[str, int]:
+    """Non-null counts per column over data/, from Parquet footers only."""
+    import pyarrow.parquet as pq
+
+    counts: dict[str, int] = {}
+    for shard in out.list("data", ".parquet"):
+        with out.fs.open_input_file(out.path(shard)) as f:
+            meta = pq.ParquetFile(f).metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                col = group.column(c)
+                top = col.path_in_schema.split(".")[0]
+                stats = col.statistics
+                if stats is not None and stats.has_null_count and "." not in col.path_in_schema:
+                    counts[top] = counts.get(top, 0) + group.num_rows - stats.null_count
+                else:
+                    counts.setdefault(top, 0)
+    return counts
+
+
+@cli.command(name="validate")
+@click.argument("out")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--no-images", is_flag=True, help="Skip decoding every image (faster).")
+def validate_cmd(out: str, as_json: bool, no_images: bool) -> None:
+    """Exit 0 only if every shard matches the schema, images decode, ids are unique and counts add up."""
+    result = validate(out, check_images=not no_images)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        c = result.counts
+        click.echo(
+            f"{'OK' if result.ok else 'INVALID'}: {result.rows} rows ({c['kept']} kept, {c['rejected']} rejected, {c['error']} error), {result.images_checked} images decoded"
+        )
+        for p in result.problems:
+            click.echo(f"  - {p}")
+    sys.exit(0 if result.ok else 1)
+
+
+@cli.command()
+@click.argument("out")
+@click.option("--kept", default=36, help="Kept rows to show.")
+@click.option("--rejected", default=12, help="Rejected/error rows to show.")
+def preview(out: str, kept: int, rejected: int) -> None:
+    """Write OUT/preview/index.html, a gallery a person can open in a browser."""
+    click.echo(write_preview(out, kept, rejected))
+
+
+@cli.command()
+@click.option("--out", default="out/demo", help="Folder for the demo outputs.")
+@click.option("--num", default=60, help="Samples per domain.")
+def demo(out: str, num: int) -> None:
+    """The quickstart behind `make demo`: every domain on an embedded local Ray, validated, with previews."""
+    failed = []
+    for name, pipeline in registry().items():
+        folder = str(Path(out) / name)
+        cfg = load_config(pipeline.config_model, default_config_path(name), ["seed=7"])
+        click.echo(f"== {name}: {num} samples -> {folder}")
+        run = run_pipeline(pipeline, cfg, folder, num, overwrite=True)
+        click.echo(f"   {summary_line(run['report'])}")
+        result = validate(folder)
+        click.echo(f"   validate: {'OK' if result.ok else 'INVALID'}; preview: {write_preview(folder)}")
+        if not result.ok:
+            failed.append(name)
+    if failed:
+        raise RunError(f"demo outputs failed validation: {failed}")
+
+
+for _pipeline in registry().values():
+    cli.add_command(_pipeline_command(_pipeline))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except USER_ERRORS as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Text matching for OCR verification: normalisation and normalised edit distance (NED)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str, *, ignore_space: bool = True, casefold: bool = True) -> str:
+    """NFKC (full-width punctuation to ASCII), optional case folding, spaces removed or collapsed.
+
+    OCR engines disagree on spaces, above all in CJK text, so by default they are not compared.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if casefold:
+        text = text.casefold()
+    return _SPACE.sub("" if ignore_space else " ", text).strip()
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insert, delete, substitute all cost 1)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def ned(expected: str, read: str, **norm) -> float:
+    """Normalised edit distance in [0, 1]: 0 is an exact read, 1 shares nothing."""
+    a, b = normalize_text(expected, **norm), normalize_text(read, **norm)
+    if not a and not b:
+        return 0.0
+    return edit_distance(a, b) / max(len(a), len(b))

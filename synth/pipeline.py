@@ -1,0 +1,78 @@
+"""What a domain pipeline is: a typed config, a source of rows for a unit, and its stages in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from synth import __version__
+from synth.config import PipelineConfig
+from synth.identity import sample_id, sample_seed
+from synth.stage import Row, Stage
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A fixed slice of the work: global sample indices ``[start, end)``."""
+
+    index: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What every sample id of a run derives from."""
+
+    pipeline: str
+    content_hash: str
+    seed: int
+    split: str
+
+    @property
+    def generator(self) -> str:
+        return f"unisynth {__version__} / {self.pipeline}"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A domain: ``name`` is the CLI word and ``configs/<name>.yaml``."""
+
+    name: str
+    domain: str
+    summary: str
+    config_model: type[PipelineConfig]
+    build_stages: Callable[[PipelineConfig], list[Stage]]
+    source: Callable[[PipelineConfig, RunIdentity, Unit], list[Row]] | None = None
+
+    def rows_for(self, cfg: PipelineConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
+        return (self.source or generated_rows)(cfg, ident, unit)
+
+
+def generated_rows(cfg: PipelineConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
+    """The seed rows of a generator: identity only; the stages draw everything else."""
+    return [
+        {
+            "sample_id": sample_id(ident.pipeline, ident.content_hash, ident.seed, ident.split, i),
+            "seed": sample_seed(ident.seed, ident.split, i),
+            "generator": ident.generator,
+            "_index": i,
+        }
+        for i in range(unit.start, unit.end)
+    ]
+
+
+def plan_units(existing: list[list[int]], num: int, unit_size: int) -> list[Unit]:
+    """Keep the recorded plan; append units of ``unit_size`` from its end up to ``num``."""
+    plan = [Unit(i, s, e) for i, (s, e) in enumerate(existing)]
+    end = plan[-1].end if plan else 0
+    if num < end:
+        raise ValueError(
+            f"this folder already plans {end} samples; --num {num} would drop some. "
+            f"Use --num {end} or more, or --overwrite to start again."
+        )
+    while end < num:
+        stop = min(end + unit_size, num)
+        plan.append(Unit(len(plan), end, stop))
+        end = stop
+    return plan

@@ -1,0 +1,110 @@
+"""``synth preview``: a static HTML gallery of a sample of rows, kept and rejected.
+
+Every text shown is HTML-escaped; images are written as PNG/JPEG thumbnails, never inlined as
+markup (an SVG program is shown only as its rendered image)."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from typing import Any
+
+from PIL import Image
+
+from synth.imageio import DecodeError, decode_image
+from synth.report import collect, summary_line
+from synth.writer import OutputDir, read_table
+
+THUMB = 384
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:20px;background:#fafafa;color:#222}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:16px}
+.card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px;font-size:13px}
+.card img{max-width:100%;border:1px solid #eee}
+.rejected{border-color:#d33}.error{border-color:#e90}
+.reason{color:#b00;font-weight:bold}.meta{color:#666}
+details{margin-top:4px}pre{white-space:pre-wrap;word-break:break-all;font-size:11px}
+"""
+
+
+def _thumb(data: bytes) -> bytes | None:
+    try:
+        image = Image.fromarray(decode_image(data))
+    except DecodeError:
+        return None
+    image.thumbnail((THUMB, THUMB))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=88)
+    return buf.getvalue()
+
+
+def _sample_rows(out: OutputDir, folder: str, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows spread over the shards (a few from each), in shard order."""
+    shards = out.list(folder, ".parquet")
+    rows: list[dict[str, Any]] = []
+    per_shard = max(1, -(-limit // max(1, len(shards))))
+    for shard in shards:
+        table = read_table(out, shard)
+        rows.extend(table.slice(0, per_shard).to_pylist())
+        if len(rows) >= limit:
+            break
+    return rows[:limit]
+
+
+def _card(out: OutputDir, row: dict[str, Any]) -> str:
+    e = html.escape
+    parts = [f'<div class="card {e(row["status"])}">']
+    for key in ("source_image", "target_image"):
+        cell = row.get(key)
+        if cell and cell.get("bytes"):
+            thumb = _thumb(cell["bytes"])
+            if thumb:
+                name = f"preview/img/{row['sample_id']}_{key}.jpg"
+                out.write_bytes(name, thumb)
+                parts.append(f'<img src="{e(name.removeprefix("preview/"))}" alt="{e(key)}">')
+    parts.append(
+        f'<div class="meta">{e(row["sample_id"][:12])} · {e(row["subdomain"] or "")} · {e(row["language"] or "")}</div>'
+    )
+    if row["status"] != "kept":
+        parts.append(
+            f'<div class="reason">{e(row["status"])}: {e(row["reason"] or "")}</div><div>{e(row["detail"] or "")}</div>'
+        )
+    if row.get("instruction"):
+        parts.append(f"<p>{e(row['instruction'])}</p>")
+    for v in row.get("instructions") or []:
+        parts.append(
+            f"<details><summary>{e(v['style'])} / {e(v['language'])}</summary>{e(v['text'])}</details>"
+        )
+    if row.get("texts"):
+        lines = "\n".join(f"[{t['role']}] {t['text']}  ({t['font']}, {t['color']})" for t in row["texts"])
+        parts.append(
+            f"<details><summary>texts ({len(row['texts'])})</summary><pre>{e(lines)}</pre></details>"
+        )
+    if row.get("scores"):
+        scores = ", ".join(f"{k}={v:.3g}" for k, v in row["scores"])
+        parts.append(f'<div class="meta">{e(scores)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def write_preview(out_uri: str, kept: int = 36, rejected: int = 12) -> str:
+    """Write ``OUT/preview/index.html`` and return its path."""
+    out = OutputDir(out_uri)
+    run = out.read_json("run.json")
+    if run is None:
+        raise FileNotFoundError(f"{out.uri} has no run.json: not a synth output folder")
+    report = collect(out, run)
+    sections = []
+    for title, folder, limit in (("Kept", "data", kept), ("Rejected and errors", "rejected", rejected)):
+        cards = [_card(out, r) for r in _sample_rows(out, folder, limit)]
+        sections.append(f"<h2>{title} ({len(cards)} shown)</h2><div class='grid'>{''.join(cards)}</div>")
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run['pipeline'])} preview</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(run['pipeline'])}</h1>"
+        f"<p>{html.escape(summary_line(report))}</p>"
+        f"<details><summary>run config</summary><pre>{html.escape(json.dumps(run['config'], indent=2, ensure_ascii=False))}</pre></details>"
+        f"{''.join(sections)}</body></html>"
+    )
+    out.write_bytes("preview/index.html", page.encode("utf-8"))
+    return out.path("preview/index.html")

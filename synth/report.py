@@ -1,0 +1,74 @@
+"""The run report: ``run.json`` holds the resolved config and plan; counts are rebuilt from the
+unit manifests on disk, so the report is always what the shards say."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections import Counter
+from importlib import metadata
+from typing import Any
+
+from synth.writer import OutputDir, read_manifest
+
+VERSIONED = ("unisynth", "ray", "pyarrow", "numpy", "pillow", "rapidocr", "onnxruntime", "faker")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def collect(out: OutputDir, run: dict[str, Any]) -> dict[str, Any]:
+    """Counts by status and reason, fonts seen, and timings, over every committed unit."""
+    counts: Counter = Counter()
+    reasons: Counter = Counter()
+    fonts: dict[str, str] = {}
+    font_conflicts: set[str] = set()
+    seconds = 0.0
+    done = 0
+    stage_seconds: Counter = Counter()
+    for unit, _ in enumerate(run.get("plan", [])):
+        manifest = read_manifest(out, unit)
+        if not manifest:
+            continue
+        done += 1
+        counts.update(manifest["counts"])
+        reasons.update(manifest["reasons"])
+        seconds += manifest.get("seconds", 0.0)
+        stage_seconds.update(manifest.get("stage_seconds", {}))
+        for name, digest in manifest.get("fonts", {}).items():
+            if fonts.setdefault(name, digest) != digest:
+                font_conflicts.add(name)
+    total = sum(counts.values())
+    planned = run["plan"][-1][1] if run.get("plan") else 0
+    return {
+        "units_done": done,
+        "units_planned": len(run.get("plan", [])),
+        "inputs": planned,
+        "rows": total,
+        "counts": {s: counts.get(s, 0) for s in ("kept", "rejected", "error")},
+        "reasons": dict(sorted(reasons.items())),
+        "worker_seconds": round(seconds, 3),
+        "stage_seconds": {k: round(v, 3) for k, v in sorted(stage_seconds.items())},
+        "fonts": dict(sorted(fonts.items())),
+        "font_conflicts": sorted(font_conflicts),
+    }
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    c = report["counts"]
+    reasons = ", ".join(f"{k}={v}" for k, v in report["reasons"].items()) or "none"
+    return (
+        f"{report['rows']} rows: {c['kept']} kept, {c['rejected']} rejected, {c['error']} error "
+        f"(reasons: {reasons})"
+    )

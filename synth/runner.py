@@ -1,0 +1,283 @@
+"""Runs a pipeline on Ray: fixed work units, one Ray task or actor call per unit, atomic commits.
+
+The driver plans units once (recorded in ``run.json``), skips committed units on a rerun, keeps a
+bounded number of units in flight (so memory does not grow with ``--num``) and shows progress.
+Workers draw, process and commit their unit themselves; only the small manifest comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from typing import Any
+
+import pyarrow.fs as pafs
+import ray
+from tqdm import tqdm
+
+from synth.config import PipelineConfig
+from synth.pipeline import Pipeline, RunIdentity, Unit, plan_units
+from synth.report import collect, now, versions
+from synth.stage import Stage, run_stages
+from synth.writer import OutputDir, commit_unit, read_manifest, unit_done
+
+log = logging.getLogger(__name__)
+
+
+class RunError(RuntimeError):
+    """The run cannot start or finish; the message says why and what to do."""
+
+
+class UnitProcessor:
+    """Holds a pipeline's stages on one worker: set up once, then runs unit after unit."""
+
+    def __init__(self, pipeline: Pipeline, cfg: PipelineConfig, ident: RunIdentity, out_uri: str):
+        self.pipeline, self.cfg, self.ident, self.out_uri = pipeline, cfg, ident, out_uri
+        self.stages: list[Stage] | None = None
+
+    def setup(self) -> bool:
+        if self.stages is None:
+            stages = self.pipeline.build_stages(self.cfg)
+            for stage in stages:
+                stage.setup()
+            self.stages = stages
+        return True
+
+    def run(self, unit: Unit) -> dict[str, Any]:
+        self.setup()
+        t0 = time.perf_counter()
+        rows = self.pipeline.rows_for(self.cfg, self.ident, unit)
+        stage_seconds: Counter = Counter()
+        rows = run_stages(self.stages, rows, self.cfg.runtime.batch_size, stage_seconds)
+        fonts: dict[str, str] = {}
+        for row in rows:
+            fonts.update(row.get("_fonts", {}))
+        extra = {
+            "start": unit.start,
+            "end": unit.end,
+            "seconds": round(time.perf_counter() - t0, 4),
+            "stage_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
+            "fonts": dict(sorted(fonts.items())),
+            "node": os.uname().nodename,
+        }
+        return commit_unit(OutputDir(self.out_uri), unit.index, rows, extra).manifest
+
+
+_WORKER_CACHE: dict[tuple[str, str], UnitProcessor] = {}
+
+
+def _run_unit_task(pipeline: Pipeline, cfg: PipelineConfig, ident: RunIdentity, out_uri: str, unit: Unit):
+    """CPU-only pipelines: a plain Ray task; stages are set up once per worker process."""
+    key = (pipeline.name, cfg.model_dump_json())
+    proc = _WORKER_CACHE.get(key)
+    if proc is None or proc.out_uri != out_uri:
+        proc = _WORKER_CACHE[key] = UnitProcessor(pipeline, cfg, ident, out_uri)
+    proc.ident = ident
+    return proc.run(unit)
+
+
+def ensure_ray(address: str | None) -> None:
+    """Join ``address`` (or ``RAY_ADDRESS``), else start an embedded local Ray."""
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=True)
+    except ConnectionError as e:
+        raise RunError(
+            f"cannot reach the Ray cluster at {address!r}: {e}. Start it or drop --address."
+        ) from None
+
+
+def _check_writable(out: OutputDir) -> None:
+    try:
+        out.fs.create_dir(out.root, recursive=True)
+        if out.fs.get_file_info(out.root).type != pafs.FileType.Directory:
+            raise OSError("not a directory")
+        out.write_bytes(".write-test", b"ok")
+        out.fs.delete_file(out.path(".write-test"))
+    except OSError as e:
+        raise RunError(f"cannot write to {out.uri}: {e}. Choose another --out.") from None
+
+
+def _clean_temporaries(out: OutputDir) -> None:
+    """Remove half-written files left by a killed run (they are never read)."""
+    for folder in ("data", "rejected", "_units"):
+        if not out.exists(folder):
+            continue
+        for info in out.fs.get_file_info(pafs.FileSelector(out.path(folder))):
+            if ".tmp-" in info.base_name:
+                out.fs.delete_file(info.path)
+
+
+def open_run(
+    out: OutputDir, pipeline: Pipeline, cfg: PipelineConfig, num: int, overwrite: bool
+) -> tuple[dict[str, Any], list[Unit]]:
+    """Check an existing run for compatibility and extend its plan to ``num`` samples."""
+    identity = {
+        "pipeline": pipeline.name,
+        "content_hash": cfg.content_hash(),
+        "seed": cfg.seed,
+        "split": cfg.split,
+    }
+    prior = out.read_json("run.json")
+    if prior and overwrite:
+        out.delete_contents()
+        prior = None
+    if prior:
+        for key, value in identity.items():
+            if prior.get(key) != value:
+                raise RunError(
+                    f"{out.uri} holds a run with {key}={prior.get(key)!r}, this one has {key}={value!r}; "
+                    "its samples would not match. Use another --out, or --overwrite to replace it."
+                )
+        if prior.get("decision_hash") != cfg.decision_hash():
+            raise RunError(
+                f"{out.uri} was made with other thresholds ({prior['config'].get('thresholds')}); "
+                "use --overwrite to redo it with the new ones, or another --out."
+            )
+    try:
+        plan = plan_units(prior["plan"] if prior else [], num, cfg.runtime.unit_size)
+    except ValueError as e:
+        raise RunError(str(e)) from None
+    run = dict(prior or {})
+    run.update(identity)
+    run.update(
+        {
+            "decision_hash": cfg.decision_hash(),
+            "config": cfg.model_dump(mode="json"),
+            "plan": [[u.start, u.end] for u in plan],
+            "versions": versions(),
+            "status": "running",
+        }
+    )
+    run.setdefault("created", now())
+    return run, plan
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    cfg: PipelineConfig,
+    out_uri: str,
+    num: int,
+    *,
+    overwrite: bool = False,
+    retry_errors: bool = False,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Run ``num`` samples of ``pipeline`` into ``out_uri``; returns the run report."""
+    out = OutputDir(out_uri)
+    _check_writable(out)
+    run, plan = open_run(out, pipeline, cfg, num, overwrite)
+    _clean_temporaries(out)
+    out.write_json("run.json", run)
+
+    pending = [u for u in plan if not unit_done(out, u.index)]
+    if retry_errors:
+        pending += [
+            u
+            for u in plan
+            if u not in pending and (read_manifest(out, u.index) or {}).get("counts", {}).get("error", 0) > 0
+        ]
+        pending.sort(key=lambda u: u.index)
+    started, t0 = now(), time.perf_counter()
+    failures = _execute(pipeline, cfg, out, pending, progress) if pending else {}
+    wall = time.perf_counter() - t0
+
+    report = collect(out, run)
+    samples_run = sum(u.end - u.start for u in pending if u.index not in failures)
+    run["invocations"] = run.get("invocations", []) + [
+        {
+            "started": started,
+            "ended": now(),
+            "units_run": len(pending) - len(failures),
+            "units_failed": len(failures),
+            "wall_seconds": round(wall, 3),
+            "samples_per_second": round(samples_run / wall, 3) if wall > 0 else None,
+        }
+    ]
+    run["status"] = "complete" if report["units_done"] == len(plan) else "incomplete"
+    run["report"] = report
+    out.write_json("run.json", run)
+    if failures:
+        first = next(iter(failures.values()))
+        raise RunError(
+            f"{len(failures)} of {len(pending)} units failed (first: {first}). Committed units are kept; "
+            f"run the same command again to redo only the failed ones."
+        )
+    return run
+
+
+def _execute(
+    pipeline: Pipeline, cfg: PipelineConfig, out: OutputDir, pending: list[Unit], progress: bool | None
+) -> dict[int, str]:
+    ensure_ray(cfg.runtime.address)
+    stages = pipeline.build_stages(cfg)
+    cpus = max(s.resources.cpus for s in stages)
+    gpus = max(s.resources.gpus for s in stages)
+    available = ray.available_resources().get("CPU", 1.0)
+    workers = min(cfg.runtime.workers or max(1, int(available // cpus)), len(pending))
+    ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
+
+    if any(s.keeps_model for s in stages):
+        actor_cls = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=1, max_task_retries=1)(
+            UnitProcessor
+        )
+        actors = [actor_cls.remote(pipeline, cfg, ident, out.uri) for _ in range(workers)]
+        try:  # load models up front: a setup error fails the run before any work
+            ray.get([a.setup.remote() for a in actors])
+        except ray.exceptions.RayTaskError as e:
+            raise RunError(f"setup of {pipeline.name} failed: {e.cause or e}") from None
+        slots = [(a, 2) for a in actors]  # two units queued per actor keeps it busy
+
+        def submit(slot, unit):
+            return slot.run.remote(unit)
+    else:
+        for stage in stages:  # cheap CPU stages: check setup here, before spending the cluster
+            stage.setup()
+        task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=1)(_run_unit_task)
+        slots = [(None, 2 * workers)]
+
+        def submit(slot, unit):
+            return task.remote(pipeline, cfg, ident, out.uri, unit)
+
+    queue = list(reversed(pending))
+    in_flight: dict[Any, tuple[Any, Unit]] = {}
+    failures: dict[int, str] = {}
+    totals: Counter = Counter()
+    t0 = time.perf_counter()
+    bar = tqdm(
+        total=len(pending), unit="unit", desc=pipeline.name, disable=progress is False, dynamic_ncols=True
+    )
+    try:
+        for slot, capacity in slots:
+            for _ in range(capacity):
+                if queue:
+                    unit = queue.pop()
+                    in_flight[submit(slot, unit)] = (slot, unit)
+        while in_flight:
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            slot, unit = in_flight.pop(done[0])
+            try:
+                manifest = ray.get(done[0])
+                totals.update(manifest["counts"])
+            except (ray.exceptions.RayError, OSError) as e:
+                failures[unit.index] = f"unit {unit.index}: {getattr(e, 'cause', None) or e}"
+                log.warning("unit %d failed: %s", unit.index, failures[unit.index])
+            if queue:
+                nxt = queue.pop()
+                in_flight[submit(slot, nxt)] = (slot, nxt)
+            rate = sum(totals.values()) / max(time.perf_counter() - t0, 1e-9)
+            bar.update(1)
+            bar.set_postfix(
+                samples_s=f"{rate:.1f}",
+                kept=totals["kept"],
+                rejected=totals["rejected"],
+                error=totals["error"],
+            )
+    finally:
+        bar.close()
+    return failures
