@@ -59,7 +59,8 @@ def to_rgb(img: Image.Image) -> np.ndarray:
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """Lossless and deterministic: the same pixels give the same bytes."""
+    """Lossless and deterministic. Level 1: 3-4x faster than the default 6 on photos for about 10% more
+    bytes; encoding was the largest share of drawing time."""
     buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG", compress_level=6)
+    Image.fromarray(image).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()

@@ -103,8 +103,9 @@ def smooth_region(
     step = max(4, min(box_w, box_h) // 4)
     best, best_score, best_density = None, np.inf, 1.0
     ax, ay = anchor
-    for y in range(0, max(1, h - box_h + 1), step):
-        for x in range(0, max(1, w - box_w + 1), step):
+    m = int(0.03 * min(w, h))  # keep text (and its outline or warp) off the border
+    for y in range(m, max(m + 1, h - box_h - m + 1), step):
+        for x in range(m, max(m + 1, w - box_w - m + 1), step):
             box = [x, y, x + box_w, y + box_h]
             if any(_overlap(box, t) for t in taken):
                 continue

@@ -132,15 +132,8 @@ def layout(spec: dict[str, Any], background: np.ndarray):
             ratio = max(ratio, contrast(luminance(color), luminance(stroke)))
         worst = min(worst, ratio)
 
-        matrix = None
-        if block.get("warp"):
-            src = np.float32([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]])
-            offsets = np.float32(block["warp"]).reshape(4, 2) * np.float32([box[2] - box[0], box[3] - box[1]])
-            matrix = cv2.getPerspectiveTransform(src, src + offsets)
-        for ln, bb in zip(lines, ink, strict=True):
-            poly = np.float32([[bb[0], bb[1]], [bb[2], bb[1]], [bb[2], bb[3]], [bb[0], bb[3]]])
-            if matrix is not None:
-                poly = cv2.perspectiveTransform(poly[None], matrix)[0]
+        polys, matrix = _warp(block, box, ink, w, h)
+        for ln, poly in zip(lines, polys, strict=True):
             texts.append(
                 {
                     "text": ln["text"],
@@ -177,6 +170,24 @@ def layout(spec: dict[str, Any], background: np.ndarray):
         "blocks": plan_blocks,
     }
     return plan, texts, float(worst), densities
+
+
+def _warp(block: dict, box: list[int], ink: list[list[float]], w: int, h: int):
+    """Line polygons after the block's perspective jitter, and its matrix. The jitter is halved
+    until every line stays inside the canvas (None when even a quarter would leave it)."""
+    rects = [np.float32([[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]]) for b in ink]
+    if block.get("warp"):
+        src = np.float32([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]])
+        offsets = np.float32(block["warp"]).reshape(4, 2) * np.float32([box[2] - box[0], box[3] - box[1]])
+        for scale in (1.0, 0.5, 0.25):
+            matrix = cv2.getPerspectiveTransform(src, src + offsets * scale)
+            polys = [cv2.perspectiveTransform(r[None], matrix)[0] for r in rects]
+            if all(
+                p[:, 0].min() >= 0 and p[:, 1].min() >= 0 and p[:, 0].max() <= w and p[:, 1].max() <= h
+                for p in polys
+            ):
+                return polys, matrix
+    return rects, None
 
 
 def _ink_box(font, line: dict) -> list[float]:
