@@ -42,7 +42,9 @@ class Stage:
         """Load models, fonts, OCR engines: once per worker, never in ``__init__``."""
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
-        """Transform live rows (status still open). Return the same rows, updated."""
+        """Transform live rows (status still open). Return the same rows, updated. When a batch
+        raises, the runner retries it row by row, so a row may be processed twice: keep this
+        idempotent per row."""
         return [self.process_row(r) for r in rows]
 
     def process_row(self, row: Row) -> Row:

@@ -13,7 +13,7 @@ from PIL import ImageFont
 
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")
-_NO_LINE_START = set("，。、！？；：）》」』,.!?;:)%")
+_NO_LINE_START = set("，。、！？；：）》」』”’〉】,.!?;:)%")
 
 
 @functools.lru_cache(maxsize=512)
@@ -39,20 +39,21 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]
             if current:
                 current.append(" ")
             continue
-        if font.getlength("".join([*current, token]).rstrip()) <= max_width or not current:
-            if not current and font.getlength(token) > max_width and len(token) > 1:
-                lines.pop()
-                lines.extend([part] for part in _split_word(token, font, max_width))
-                continue
+        if not current or font.getlength("".join([*current, token]).rstrip()) <= max_width:
             current.append(token)
-            continue
-        while current and current[-1] == " ":
-            current.pop()
-        if token in _NO_LINE_START and len(current) > 1:
-            carried = current.pop()
-            lines.append([carried, token])
         else:
-            lines.append([token])
+            new = [token]
+            # closing punctuation never starts a line: carry tokens down until it would not
+            while new[0] in _NO_LINE_START and len([t for t in current if t != " "]) > 1:
+                carried = current.pop()
+                if carried != " ":
+                    new.insert(0, carried)
+            while current and current[-1] == " ":
+                current.pop()
+            lines.append(new)
+        last = lines[-1]
+        if len(last) == 1 and len(last[0]) > 1 and font.getlength(last[0]) > max_width:
+            lines[-1:] = [[part] for part in _split_word(last[0], font, max_width)]
     return [s for s in ("".join(line).strip() for line in lines) if s]
 
 

@@ -1,0 +1,127 @@
+"""The stage contract: one failing row is marked, its batch-mates go on."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from synth.stage import Stage, is_open, mark, run_stages
+
+
+class Tag(Stage):
+    name = "tag"
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def process_batch(self, rows):
+        self.calls.append(len(rows))
+        return super().process_batch(rows)
+
+    def process_row(self, row):
+        row.setdefault("seen", []).append(self.name)
+        return row
+
+
+class FailOn(Stage):
+    name = "failer"
+    error_reason = "render_error"
+
+    def __init__(self, bad: set[str]):
+        self.bad = bad
+
+    def process_row(self, row):
+        if row["sample_id"] in self.bad:
+            raise RuntimeError(f"cannot draw {row['sample_id']}")
+        row["drawn"] = True
+        return row
+
+
+class Rejecter(Stage):
+    name = "rejecter"
+
+    def process_row(self, row):
+        if row["sample_id"] == "r1":
+            mark(row, "too_small", "8 px")
+        return row
+
+
+def make_rows(n: int) -> list[dict]:
+    return [{"sample_id": f"r{i}"} for i in range(n)]
+
+
+def test_statuses_default_to_kept():
+    rows = run_stages([Tag()], make_rows(5), batch_size=2)
+    assert [r["status"] for r in rows] == ["kept"] * 5
+    assert all(r.get("reason") is None for r in rows)
+    assert all(r["seen"] == ["tag"] for r in rows)
+
+
+def test_batching():
+    stage = Tag()
+    run_stages([stage], make_rows(5), batch_size=2)
+    assert stage.calls == [2, 2, 1]
+
+
+def test_only_the_failing_row_is_marked():
+    after = Tag()
+    rows = run_stages([FailOn({"r2"}), after], make_rows(4), batch_size=4)
+    by_id = {r["sample_id"]: r for r in rows}
+    bad = by_id["r2"]
+    assert bad["status"] == "rejected"  # render_error is a rejection
+    assert bad["reason"] == "render_error"
+    assert "failer" in bad["detail"] and "RuntimeError" in bad["detail"] and "cannot draw r2" in bad["detail"]
+    assert "drawn" not in bad
+    assert "seen" not in bad  # later stages skip closed rows
+    for sid in ("r0", "r1", "r3"):
+        assert by_id[sid]["status"] == "kept"
+        assert by_id[sid]["drawn"] is True
+        assert by_id[sid]["seen"] == ["tag"]
+    assert after.calls == [3]
+
+
+def test_default_error_reason_gives_error_status():
+    class Boom(Stage):
+        name = "boom"
+
+        def process_row(self, row):
+            raise OSError("disk")
+
+    rows = run_stages([Boom()], make_rows(2), batch_size=8)
+    assert [r["status"] for r in rows] == ["error", "error"]
+    assert [r["reason"] for r in rows] == ["io_error", "io_error"]
+
+
+def test_rejected_rows_skip_later_stages():
+    after = Tag()
+    rows = run_stages([Rejecter(), after], make_rows(3), batch_size=8)
+    assert [r["status"] for r in rows] == ["kept", "rejected", "kept"]
+    assert rows[1]["reason"] == "too_small"
+    assert "seen" not in rows[1]
+
+
+def test_seconds_are_counted_per_stage():
+    seconds = Counter()
+    run_stages([Tag(), Rejecter()], make_rows(3), batch_size=2, seconds=seconds)
+    assert set(seconds) == {"tag", "rejecter"}
+    assert all(v >= 0 for v in seconds.values())
+
+
+def test_mark_and_is_open():
+    row = {"sample_id": "x"}
+    assert is_open(row)
+    row["status"] = "kept"
+    assert is_open(row)
+    mark(row, "llm_error", "x" * 2000)
+    assert row["status"] == "error" and row["reason"] == "llm_error"
+    assert len(row["detail"]) == 500
+    assert not is_open(row)
+    with pytest.raises(ValueError, match="unknown reason"):
+        mark({}, "nope", "")
+
+
+def test_base_stage_process_row_is_abstract():
+    rows = run_stages([Stage()], make_rows(1), batch_size=1)
+    assert rows[0]["status"] == "error"
+    assert "NotImplementedError" in rows[0]["detail"]
