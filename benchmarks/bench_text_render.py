@@ -101,7 +101,9 @@ def main() -> None:
     _, sec_full = bare(max(10, args.bare // 3), full_pass_every=1)
     render_s = sec["render"]
     verify_ratio = sec["verify"] / render_s
-    full_ratio = (sec_full["verify"] / max(10, args.bare // 3) - sec["verify"] / args.bare) / (render_s / args.bare)
+    full_ratio = (sec_full["verify"] / max(10, args.bare // 3) - sec["verify"] / args.bare) / (
+        render_s / args.bare
+    )
     ocr_share = sec["verify"] / sum(sec.values())
 
     import ray
