@@ -32,9 +32,13 @@ def config(*sets: str):
     return load_config(PIPELINE.config_model, default_config_path("text_render"), ["seed=11", *sets])
 
 
-def bare(num: int, full_pass_every: int) -> tuple[float, Counter]:
-    """The same stages in a plain loop in this process: samples/s and seconds per stage."""
-    cfg = config(f"verify.full_pass_every={full_pass_every}", "verify.ocr.threads=1")
+def bare(num: int, full_pass_every: int | None = None) -> tuple[float, Counter]:
+    """The same stages in a plain loop in this process: samples/s and seconds per stage.
+    ``full_pass_every`` None keeps the config's value (what the pipeline runs)."""
+    sets = ["verify.ocr.threads=1"] + (
+        [] if full_pass_every is None else [f"verify.full_pass_every={full_pass_every}"]
+    )
+    cfg = config(*sets)
     stages = PIPELINE.build_stages(cfg)
     for s in stages:
         s.setup()
@@ -97,7 +101,8 @@ def main() -> None:
     args = ap.parse_args()
     cores = psutil.cpu_count(logical=True)
 
-    rate_bare, sec = bare(args.bare, full_pass_every=0)
+    rate_bare, _ = bare(args.bare)  # the same work the pipeline does, sampled full passes included
+    _, sec = bare(args.bare, full_pass_every=0)
     _, sec_full = bare(max(10, args.bare // 3), full_pass_every=1)
     render_s = sec["render"]
     verify_ratio = sec["verify"] / render_s

@@ -116,10 +116,12 @@ class PhotoPool:
         """Decode a photo; raises :class:`DecodeError` for a bad file (the row is rejected)."""
         if photo.ref.startswith("skimage:"):
             return self._skimage_pixels(photo.ref.split(":", 1)[1])
-        if photo.ref in self._parquet_rows:
-            return decode_image(self._parquet_rows[photo.ref][0])
         try:
+            if photo.ref in self._parquet_rows:
+                return decode_image(self._parquet_rows[photo.ref][0])
             with open(os.path.join(self.source, photo.ref), "rb") as f:
                 return decode_image(f.read())
+        except DecodeError as e:
+            raise DecodeError(e.reason, f"photo {photo.ref}: {e}") from None
         except OSError as e:
-            raise DecodeError("io_error", f"{photo.ref}: {e}") from None
+            raise DecodeError("io_error", f"photo {photo.ref}: {e}") from None

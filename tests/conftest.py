@@ -7,6 +7,9 @@ import os
 import pytest
 
 os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+# Fake credentials for the moto S3 server in tests/test_s3.py; set before Ray starts so workers see them.
+for _key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    os.environ[_key] = "testing"
 
 
 @pytest.fixture(scope="session")

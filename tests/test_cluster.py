@@ -93,7 +93,11 @@ def test_job_submit_on_a_two_node_cluster(cluster, tmp_path):
         "--address", "auto", "--set", "runtime.unit_size=2", "--set", "render.sizes=[[512,512]]",
         "--set", "runtime.workers=2",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    for _ in range(20):  # the head answers `job list` before its job agent is ready
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if "No available agent" not in proc.stdout + proc.stderr:
+            break
+        time.sleep(3)
     assert proc.returncode == 0 and "succeeded" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = validate(str(out))
     assert result.ok, result.problems

@@ -16,7 +16,7 @@ from synth.fonts import FontRegistry, face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
 from synth.ocr import make_ocr
-from synth.schema import image_value
+from synth.schema import image_value, to_json
 from synth.sources import PhotoPool
 from synth.stage import Resources, Row, Stage, mark
 
@@ -55,7 +55,7 @@ class RenderText(Stage):
             try:
                 photo = self.photos.load(ref)
             except DecodeError as e:
-                return mark(row, e.reason if e.reason != "io_error" else "io_error", str(e))
+                return mark(row, e.reason, str(e))
         try:
             out = render(spec, photo)
         except RenderError as e:
@@ -77,7 +77,7 @@ class RenderText(Stage):
             height=spec["height"],
             texts=out.texts,
             spec=spec,
-            program={"lang": PLAN_VERSION, "source": _json(out.plan)},
+            program={"lang": PLAN_VERSION, "source": to_json(out.plan)},
             scores={
                 "contrast_min": round(out.min_contrast, 4),
                 **{f"edge_density_{i}": round(v, 4) for i, v in out.edge_density.items()},
@@ -87,12 +87,6 @@ class RenderText(Stage):
             _fonts={b["font"]["name"]: face_digest(b["font"]["path"]) for b in spec["blocks"]},
         )
         return row
-
-
-def _json(value) -> str:
-    from synth.schema import to_json
-
-    return to_json(value)
 
 
 def crop_box(image: np.ndarray, bbox: list[float], pad: float = 0.2) -> np.ndarray:

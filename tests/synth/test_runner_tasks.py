@@ -1,0 +1,72 @@
+"""The runner's task path (CPU-only stages), row errors as data, and failing units reported."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from ray import cloudpickle
+
+from synth.config import PipelineConfig, Strict
+from synth.imageio import encode_png
+from synth.pipeline import Pipeline
+from synth.runner import RunError, run_pipeline
+from synth.schema import image_value
+from synth.stage import Stage
+from synth.validate import validate
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import test modules
+
+
+class Knobs(Strict):
+    fail_every: int = 0
+
+
+class TinyConfig(PipelineConfig):
+    pipeline: str = "tiny"
+    knobs: Knobs = Knobs()
+
+
+class Paint(Stage):
+    name = "paint"
+    error_reason = "render_error"
+
+    def __init__(self, cfg: TinyConfig):
+        self.fail_every = cfg.knobs.fail_every
+
+    def process_row(self, row):
+        if self.fail_every and row["_index"] % self.fail_every == 0:
+            raise ValueError("boom")
+        rng = np.random.default_rng(row["seed"])
+        image = rng.integers(0, 255, (8, 12, 3), dtype=np.uint8)
+        row.update(domain="test", task="t2i", target_image=image_value(encode_png(image)), width=12, height=8)
+        return row
+
+
+def tiny_pipeline() -> Pipeline:
+    return Pipeline("tiny", "test", "tiny test pipeline", TinyConfig, lambda cfg: [Paint(cfg)])
+
+
+def test_cpu_only_pipeline_runs_as_tasks_and_isolates_bad_rows(tmp_path, ray_session):
+    cfg = TinyConfig.model_validate({"knobs": {"fail_every": 5}, "runtime": {"unit_size": 7}})
+    run = run_pipeline(tiny_pipeline(), cfg, str(tmp_path / "o"), 30, progress=False)
+    report = run["report"]
+    assert report["counts"] == {"kept": 24, "rejected": 6, "error": 0}
+    assert report["reasons"] == {"render_error": 6}
+    assert run["status"] == "complete" and report["units_done"] == 5
+    result = validate(str(tmp_path / "o"))
+    assert result.ok, result.problems
+
+
+def test_a_failing_unit_is_reported_and_redone_on_rerun(tmp_path, ray_session):
+    out = tmp_path / "o"
+    (out / "data").mkdir(parents=True)
+    (out / "data" / "part-000001.parquet").mkdir()  # a folder where a shard must go: that unit fails
+    cfg = TinyConfig.model_validate({"runtime": {"unit_size": 4}})
+    with pytest.raises(RunError, match="1 of 3 units failed"):
+        run_pipeline(tiny_pipeline(), cfg, str(out), 12, progress=False)
+    assert not validate(str(out)).ok
+    (out / "data" / "part-000001.parquet").rmdir()
+    run = run_pipeline(tiny_pipeline(), cfg, str(out), 12, progress=False)
+    assert run["report"]["units_done"] == 3 and validate(str(out)).ok
