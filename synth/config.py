@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from synth import __version__
 from synth.identity import digest
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"

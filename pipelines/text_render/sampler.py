@@ -169,7 +169,10 @@ def sample_spec(
                             round(float(rng.uniform(0.2, 0.8)), 3),
                             round(float(rng.uniform(0.15, 0.85)), 3),
                         ],
-                        "size": [round(float(rng.uniform(*fw)), 3), round(float(rng.uniform(*fh)), 3)],
+                        "size": [
+                            round(max(float(rng.uniform(*fw)), _min_width(text, lang, width, height)), 3),
+                            round(float(rng.uniform(*fh)), 3),
+                        ],
                     },
                     "sizes": [max(14, int(0.03 * height)), int(0.16 * height)],
                     "max_lines": 2,
@@ -215,6 +218,14 @@ def sample_spec(
         "blocks": blocks,
         "min_contrast": r.min_contrast,
     }
+
+
+def _min_width(text: str, language: str, width: int, height: int, lines: int = 2) -> float:
+    """Box width (fraction of the canvas) that holds ``text`` in ``lines`` lines at the smallest
+    allowed size, estimated from average advance widths (CJK ~1 em, Latin ~0.55 em)."""
+    em = max(14, 0.03 * height)
+    advance = sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in text) * em
+    return min(0.92, 1.15 * advance / lines / width)
 
 
 def _font_ref(face: FontFace) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from synth.schema import image_value, to_json
 from synth.sources import PhotoPool
 from synth.stage import Resources, Row, Stage, mark
 
+MAX_ATTEMPTS = 3
+
 
 class RenderText(Stage):
     """Draws each row's scene from its own seed and fills the sample columns."""
@@ -47,19 +49,26 @@ class RenderText(Stage):
 
     def process_row(self, row: Row) -> Row:
         rng = sample_rng(row["seed"])
-        spec = sample_spec(rng, self.cfg, self.fonts, self.texts, self.photos.photos if self.photos else [])
-        photo, caption = None, (None, None)
-        if spec["background"]["kind"] == "photo":
-            ref = next(p for p in self.photos.photos if p.ref == spec["background"]["ref"])
-            caption = (ref.caption_en, ref.caption_zh)
+        error = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):  # noqa: B007 - a scene that cannot be laid out is redrawn
+            spec = sample_spec(
+                rng, self.cfg, self.fonts, self.texts, self.photos.photos if self.photos else []
+            )
+            photo, caption = None, (None, None)
+            if spec["background"]["kind"] == "photo":
+                ref = next(p for p in self.photos.photos if p.ref == spec["background"]["ref"])
+                caption = (ref.caption_en, ref.caption_zh)
+                try:
+                    photo = self.photos.load(ref)
+                except DecodeError as e:
+                    return mark(row, e.reason, str(e))
             try:
-                photo = self.photos.load(ref)
-            except DecodeError as e:
-                return mark(row, e.reason, str(e))
-        try:
-            out = render(spec, photo)
-        except RenderError as e:
-            return mark(row, "render_error", str(e))
+                out = render(spec, photo)
+                break
+            except RenderError as e:
+                error = e
+        else:
+            return mark(row, "render_error", f"{MAX_ATTEMPTS} scenes failed; last: {error}")
         variants = prompts(spec, out.plan, out.block_boxes, caption)
         primary = "zh" if spec["language"] == "zh" else "en"
         kind = spec["background"]["kind"]
@@ -83,6 +92,7 @@ class RenderText(Stage):
                 **{f"edge_density_{i}": round(v, 4) for i, v in out.edge_density.items()},
             },
             license="generated; photos: " + (spec["background"].get("ref", "none")),
+            meta={"attempts": attempt},
             _image=out.image,
             _fonts={b["font"]["name"]: face_digest(b["font"]["path"]) for b in spec["blocks"]},
         )
