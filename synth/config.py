@@ -43,10 +43,10 @@ class PipelineConfig(Strict):
     runtime: RuntimeConfig = RuntimeConfig()
 
     def content_hash(self) -> str:
-        """Hash of the keys that change what is produced (not runtime, not thresholds)."""
-        return digest(
-            self.model_dump(mode="json", exclude={"runtime", "thresholds", "seed", "split"}), length=16
-        )
+        """Hash of what changes the samples: the toolkit version (its drawing code) and the content
+        keys (not runtime, not thresholds; seed and split are checked on their own)."""
+        content = self.model_dump(mode="json", exclude={"runtime", "thresholds", "seed", "split"})
+        return digest(__version__, content, length=16)
 
     def decision_hash(self) -> str:
         return digest(self.model_dump(mode="json", include={"thresholds"}), length=16)
