@@ -10,9 +10,10 @@ OUT ?= out/demo
 
 setup: sysdeps venv
 
-# System packages: Graphviz, fontconfig with Latin and CJK fonts, Tesseract (an optional OCR backend).
+# System packages: Python's venv, Graphviz, fontconfig with Latin and CJK fonts, Tesseract (an optional OCR backend).
 sysdeps:
 	@missing=""; \
+	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv python3-pip"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
 	command -v fc-list >/dev/null || missing="$$missing fontconfig"; \
 	(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing="$$missing fonts-noto-cjk"; \
