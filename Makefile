@@ -46,7 +46,7 @@ test: setup lint
 	$(VENV)/bin/pytest -x -q
 
 bench: setup
-	$(PY) benchmarks/bench_text_render.py
+	$(PY) benchmarks/bench_text_render.py --num 600 --bare 40 --mem-small 400 --mem-large 2000
 
 clean:
 	rm -rf out .pytest_cache

@@ -6,7 +6,7 @@ Prints, from one run on this machine:
   * the full detection pass (stray text) vs rendering, reported separately
   * peak memory (driver + Ray workers) at a small and a large --num: target large <= 1.2x small
 
-    python benchmarks/bench_text_render.py --num 400 --bare 60 --mem-small 200 --mem-large 2000
+    python benchmarks/bench_text_render.py --num 600 --bare 40 --mem-small 400 --mem-large 2000
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def pipeline_rate(num: int, workers: int, folder: str) -> tuple[float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--num", type=int, default=400, help="samples for the pipeline rate")
+    ap.add_argument("--num", type=int, default=600, help="samples for the pipeline rate (setup amortised)")
     ap.add_argument("--bare", type=int, default=60, help="samples for the bare loop")
     ap.add_argument("--mem-small", type=int, default=2000)
     ap.add_argument("--mem-large", type=int, default=20000)
