@@ -19,6 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def _node_ports() -> list[str]:
+    """Fresh ports for a node's agents: the defaults (52365, ...) are taken by the test session's
+    own Ray, and a node whose agent cannot bind never accepts jobs ("No available agent")."""
+    flags = (
+        "--dashboard-agent-listen-port",
+        "--dashboard-agent-grpc-port",
+        "--runtime-env-agent-port",
+        "--metrics-export-port",
+    )
+    return [str(x) for flag in flags for x in (flag, _free_port())]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -42,7 +54,7 @@ def cluster(tmp_path_factory):
     head = subprocess.Popen(
         [BIN / "ray", "start", "--head", "--block", "--port", str(gcs), "--num-cpus", "1",
          "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash), "--temp-dir", str(temp),
-         "--include-dashboard", "true"],
+         "--include-dashboard", "true", "--ray-client-server-port", str(_free_port()), *_node_ports()],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     worker = None
@@ -60,7 +72,7 @@ def cluster(tmp_path_factory):
         else:
             pytest.fail("the Ray head's job server did not come up in 120 s")
         worker = subprocess.Popen(
-            [BIN / "ray", "start", "--block", "--address", f"127.0.0.1:{gcs}", "--num-cpus", "1"],
+            [BIN / "ray", "start", "--block", "--address", f"127.0.0.1:{gcs}", "--num-cpus", "1", *_node_ports()],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         yield {"dashboard": f"http://127.0.0.1:{dash}", "gcs": f"127.0.0.1:{gcs}", "env": env}
