@@ -6,6 +6,7 @@ a pure function of the spec (plus the photo's pixels).
 
 from __future__ import annotations
 
+import colorsys
 from typing import Any
 
 import numpy as np
@@ -62,8 +63,6 @@ def _choice(rng: np.random.Generator, weights: dict[str, float]) -> str:
 
 def _random_color(rng: np.random.Generator, light: bool | None = None) -> tuple[int, int, int]:
     """A random colour in HSV, light or dark when asked."""
-    import colorsys
-
     h, s = rng.random(), rng.uniform(0.2, 0.9)
     v = (
         rng.uniform(0.82, 1.0)
