@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -13,7 +14,7 @@ from synth.imageio import encode_png
 from synth.pipeline import Pipeline
 from synth.runner import RunError, run_pipeline
 from synth.schema import image_value
-from synth.stage import Stage
+from synth.stage import Stage, mark
 from synth.validate import validate
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import test modules
@@ -21,6 +22,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot im
 
 class Knobs(Strict):
     fail_every: int = 0
+    flaky_while: str | None = None  # rows with index % 5 == 0 error (io_error) while this file exists
 
 
 class TinyConfig(PipelineConfig):
@@ -34,10 +36,13 @@ class Paint(Stage):
 
     def __init__(self, cfg: TinyConfig):
         self.fail_every = cfg.knobs.fail_every
+        self.flaky_while = cfg.knobs.flaky_while
 
     def process_row(self, row):
         if self.fail_every and row["_index"] % self.fail_every == 0:
             raise ValueError("boom")
+        if self.flaky_while and os.path.exists(self.flaky_while) and row["_index"] % 5 == 0:
+            return mark(row, "io_error", "storage hiccup")
         rng = np.random.default_rng(row["seed"])
         image = rng.integers(0, 255, (8, 12, 3), dtype=np.uint8)
         row.update(domain="test", task="t2i", target_image=image_value(encode_png(image)), width=12, height=8)
@@ -70,3 +75,19 @@ def test_a_failing_unit_is_reported_and_redone_on_rerun(tmp_path, ray_session):
     (out / "data" / "part-000001.parquet").rmdir()
     run = run_pipeline(tiny_pipeline(), cfg, str(out), 12, progress=False)
     assert run["report"]["units_done"] == 3 and validate(str(out)).ok
+
+
+def test_retry_errors_redoes_only_units_with_errors(tmp_path, ray_session):
+    flag = tmp_path / "flaky"
+    flag.write_text("1")
+    out = tmp_path / "o"
+    cfg = TinyConfig.model_validate({"knobs": {"flaky_while": str(flag)}, "runtime": {"unit_size": 5}})
+    first = run_pipeline(tiny_pipeline(), cfg, str(out), 20, progress=False)
+    assert first["report"]["counts"] == {"kept": 16, "rejected": 0, "error": 4}
+    flag.unlink()
+    again = run_pipeline(tiny_pipeline(), cfg, str(out), 20, progress=False)  # plain rerun: all committed
+    assert again["invocations"][-1]["units_run"] == 0 and again["report"]["counts"]["error"] == 4
+    retried = run_pipeline(tiny_pipeline(), cfg, str(out), 20, retry_errors=True, progress=False)
+    assert retried["invocations"][-1]["units_run"] == 4
+    assert retried["report"]["counts"] == {"kept": 20, "rejected": 0, "error": 0}
+    assert validate(str(out)).ok
