@@ -15,11 +15,20 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import imagehash
 import numpy as np
+from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 MAX_RADIUS = 10
+
+
+def phash(image: np.ndarray) -> int:
+    """64-bit perceptual hash (imagehash's DCT pHash) as a signed int64, the Parquet ``phash`` column."""
+    bits = imagehash.phash(Image.fromarray(image)).hash.flatten()
+    value = int("".join("1" if b else "0" for b in bits), 2)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def blocks_for(radius: int) -> int:

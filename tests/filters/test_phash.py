@@ -76,3 +76,17 @@ def test_representative_is_best_scored_then_smallest_id():
 def test_radius_out_of_range_is_an_error():
     with pytest.raises(ValueError, match="0..10"):
         near_duplicate_groups(np.zeros(2, np.uint64), radius=11)
+
+
+def test_phash_is_stable_under_resize_and_differs_across_photos():
+    import cv2
+    from skimage import data
+
+    from filters.phash import phash
+
+    coffee = data.coffee()
+    small = cv2.resize(coffee, (300, 200), interpolation=cv2.INTER_AREA)
+    a, b, c = phash(coffee), phash(small), phash(data.astronaut())
+    assert -(2**63) <= a < 2**63
+    dist = lambda x, y: bin((x ^ y) & (2**64 - 1)).count("1")  # noqa: E731
+    assert dist(a, b) <= 4 and dist(a, c) > 10

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from filters.exact_dedup import pixel_digest
+from synth.imageio import decode_image
+
+
+def test_reencoded_image_has_the_same_digest_and_a_changed_pixel_does_not():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    png, webp = io.BytesIO(), io.BytesIO()
+    Image.fromarray(image).save(png, format="PNG")
+    Image.fromarray(image).save(webp, format="WEBP", lossless=True)
+    assert png.getvalue() != webp.getvalue()
+    assert pixel_digest(decode_image(png.getvalue())) == pixel_digest(decode_image(webp.getvalue()))
+    changed = image.copy()
+    changed[0, 0, 0] ^= 1
+    assert pixel_digest(changed) != pixel_digest(image)
+    assert pixel_digest(image.reshape(48, 32, 3)) != pixel_digest(image)  # same bytes, other shape
