@@ -55,6 +55,7 @@ class PhotoPool:
             self.photos = self._scan_dir(source)
         else:
             raise SourceError(f"--images {source}: not a folder, a .parquet file or a glob of them")
+        self.by_ref = {p.ref: p for p in self.photos}
         if not self.photos:
             raise SourceError(f"--images {source}: no decodable photos found ({', '.join(IMAGE_SUFFIXES)})")
 

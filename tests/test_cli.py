@@ -79,9 +79,7 @@ def test_program_redraws_the_same_image(text_run):
     for r in rows[:6]:
         plan = json.loads(r["program"]["source"])
         bg = plan["background"]
-        photo = (
-            pool.load(next(p for p in pool.photos if p.ref == bg["ref"])) if bg["kind"] == "photo" else None
-        )
+        photo = pool.load(pool.by_ref[bg["ref"]]) if bg["kind"] == "photo" else None
         image = draw(plan, render_background(bg, plan["width"], plan["height"], photo))
         assert (image == decode_image(r["target_image"]["bytes"])).all()
 

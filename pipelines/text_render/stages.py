@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import cv2
 import numpy as np
 
 from pipelines.text_render.config import TextRenderConfig
@@ -56,7 +57,7 @@ class RenderText(Stage):
             )
             photo, caption = None, (None, None)
             if spec["background"]["kind"] == "photo":
-                ref = next(p for p in self.photos.photos if p.ref == spec["background"]["ref"])
+                ref = self.photos.by_ref[spec["background"]["ref"]]
                 caption = (ref.caption_en, ref.caption_zh)
                 try:
                     photo = self.photos.load(ref)
@@ -158,8 +159,6 @@ class VerifyOcr(Stage):
         image = row["_image"]
         scale = min(1.0, self.cfg.verify.full_pass_max_side / max(image.shape[:2]))
         if scale < 1:
-            import cv2
-
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         stray = 0
         for found in self.ocr.detect(image):
