@@ -7,6 +7,12 @@ import hashlib
 
 import numpy as np
 
+from synth.config import Strict
+
+
+class ExactDedupConfig(Strict):
+    enabled: bool = True
+
 
 def pixel_digest(image: np.ndarray) -> str:
     """sha256 over the (H, W, C) shape and the RGB bytes."""

@@ -18,10 +18,18 @@ from itertools import combinations
 import imagehash
 import numpy as np
 from PIL import Image
+from pydantic import Field
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from synth.config import Strict
+
 MAX_RADIUS = 10
+
+
+class PhashConfig(Strict):
+    enabled: bool = True
+    max_distance: int = Field(4, ge=0, le=MAX_RADIUS, description="Hamming radius of a near duplicate")
 
 
 def phash(image: np.ndarray) -> int:
@@ -104,11 +112,21 @@ def near_duplicate_groups(hashes: np.ndarray, radius: int = 4) -> np.ndarray:
     return components(len(hashes), pairs)
 
 
-def representatives(labels: np.ndarray, ids: list[str], scores: np.ndarray | None = None) -> np.ndarray:
-    """Index of each row's group representative: the highest score (ties and no scores: the
-    smallest sample id), so the choice is the same on every run."""
-    order = sorted(range(len(ids)), key=lambda k: ((-scores[k]) if scores is not None else 0.0, ids[k]))
-    rep: dict[int, int] = {}
-    for k in order:
-        rep.setdefault(int(labels[k]), k)
-    return np.array([rep[int(label)] for label in labels])
+def representatives(
+    labels: np.ndarray,
+    ids: np.ndarray | list[str],
+    scores: np.ndarray | None = None,
+    first: np.ndarray | None = None,
+) -> np.ndarray:
+    """Index of each row's group representative, the same on every run: rows marked ``first``
+    (earlier outputs under --against) win, then the highest score (NaN counts as lowest), then the
+    smallest sample id."""
+    n = len(labels)
+    ids = np.asarray(ids, dtype=object).astype(str)
+    score = np.zeros(n) if scores is None else np.nan_to_num(np.asarray(scores, float), nan=-np.inf)
+    not_first = np.ones(n, bool) if first is None else ~np.asarray(first, bool)
+    order = np.lexsort((ids, -score, not_first, labels))  # last key sorts first
+    sorted_labels = labels[order]
+    heads = order[np.r_[True, sorted_labels[1:] != sorted_labels[:-1]]]
+    rep_of_label = dict(zip(labels[heads].tolist(), heads.tolist(), strict=True))
+    return np.array([rep_of_label[x] for x in labels.tolist()], dtype=np.int64)

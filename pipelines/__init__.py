@@ -4,6 +4,7 @@ from synth.pipeline import Pipeline
 
 
 def registry() -> dict[str, Pipeline]:
+    from pipelines.curate import PIPELINE as curate
     from pipelines.text_render import PIPELINE as text_render
 
-    return {p.name: p for p in (text_render,)}
+    return {p.name: p for p in (text_render, curate)}

@@ -8,7 +8,7 @@ A config has three kinds of keys. *Content* keys change what is drawn and enter 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,6 +34,9 @@ class RuntimeConfig(Strict):
     unit_size: int = Field(64, ge=1, description="samples per work unit (the scheduling grain)")
     workers: int | None = Field(None, ge=1, description="actors or concurrent tasks; None = all CPUs")
     batch_size: int = Field(16, ge=1, description="rows per stage call inside a unit")
+    gpus_per_worker: float = Field(
+        0.25, ge=0, le=8, description="GPU share of each model actor when the cluster has GPUs"
+    )
 
 
 class PipelineConfig(Strict):
@@ -42,14 +45,32 @@ class PipelineConfig(Strict):
     split: Literal["train", "test"] = "train"
     runtime: RuntimeConfig = RuntimeConfig()
 
+    #: Dotted keys that only decide which rows are kept (thresholds): not in the content hash.
+    decision_keys: ClassVar[tuple[str, ...]] = ("thresholds",)
+
+    def _partition(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        content = self.model_dump(mode="json", exclude={"runtime", "seed", "split"})
+        decision: dict[str, Any] = {}
+        for key in self.decision_keys:
+            *parents, last = key.split(".")
+            node = content
+            for part in parents:
+                node = node.get(part) or {}
+            if last in node:
+                decision[key] = node.pop(last)
+        return content, decision
+
     def content_hash(self) -> str:
         """Hash of what changes the samples: the toolkit version (its drawing code) and the content
-        keys (not runtime, not thresholds; seed and split are checked on their own)."""
-        content = self.model_dump(mode="json", exclude={"runtime", "thresholds", "seed", "split"})
-        return digest(__version__, content, length=16)
+        keys (not runtime, not decision keys; seed and split are checked on their own)."""
+        return digest(__version__, self._partition()[0], length=16)
 
     def decision_hash(self) -> str:
-        return digest(self.model_dump(mode="json", include={"thresholds"}), length=16)
+        return digest(self._partition()[1], length=16)
+
+    def decisions(self) -> dict[str, Any]:
+        """The decision keys and their values, for messages and run.json."""
+        return self._partition()[1]
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -24,8 +25,31 @@ class DecodeError(ValueError):
         self.reason = reason
 
 
+#: Formats and modes that every training loader reads as displayed: such bytes are kept as they are.
+PORTABLE_FORMATS = ("JPEG", "PNG", "WEBP")
+PORTABLE_MODES = ("RGB", "L")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    pixels: np.ndarray  # (H, W, 3) uint8 RGB as displayed
+    format: str | None  # what PIL read: JPEG, PNG, WEBP, TIFF, ...
+    mode: str  # the stored mode before conversion: RGB, CMYK, P, I;16, ...
+    transposed: bool  # an EXIF orientation was applied
+
+    @property
+    def portable(self) -> bool:
+        """The original bytes show these pixels in any reader (no EXIF turn, no mode conversion)."""
+        return self.format in PORTABLE_FORMATS and self.mode in PORTABLE_MODES and not self.transposed
+
+
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Encoded bytes -> (H, W, 3) uint8 RGB as displayed."""
+    return decode(data, max_pixels).pixels
+
+
+def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Encoded bytes -> pixels plus what was converted; raises :class:`DecodeError` with a reason."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -39,16 +63,28 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise DecodeError("decompression_bomb", str(e)) from None
+    except Image.UnidentifiedImageError:  # its message holds a memory address: not deterministic
+        raise DecodeError("decode_error", "not an image format PIL can identify") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DecodeError("decode_error", f"{type(e).__name__}: {e}") from None
-    img = ImageOps.exif_transpose(img)
-    return to_rgb(img)
+    fmt, mode = img.format, img.mode
+    turned = ImageOps.exif_transpose(img)
+    return Decoded(to_rgb(turned), fmt, mode, transposed=turned.size != img.size or _orientation(img) > 1)
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(0x0112, 1) or 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block means no orientation
+        return 1
 
 
 def to_rgb(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit samples: 65535 is white, so divide by 257 (not by the image's own maximum,
+        # which would brighten a dark photo).
         arr = np.asarray(img, dtype=np.float64)
-        img = Image.fromarray(np.clip(arr / max(arr.max(), 1) * 255, 0, 255).astype(np.uint8))
+        img = Image.fromarray(np.clip(np.rint(arr / 257.0), 0, 255).astype(np.uint8))
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
 
 from synth import __version__
 from synth.config import PipelineConfig
@@ -13,11 +16,13 @@ from synth.stage import Row, Stage
 
 @dataclass(frozen=True)
 class Unit:
-    """A fixed slice of the work: global sample indices ``[start, end)``."""
+    """A fixed slice of the work: global sample indices ``[start, end)``. A curation unit also
+    carries the slices of its input files (``synth.inputs.Slice``), so a worker reads only its own."""
 
     index: int
     start: int
     end: int
+    inputs: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,16 @@ class Pipeline:
     config_model: type[PipelineConfig]
     build_stages: Callable[[PipelineConfig], list[Stage]]
     source: Callable[[PipelineConfig, RunIdentity, Unit], list[Row]] | None = None
+    #: Pipelines that transform inputs (curation) plan their units from the inputs, not from --num:
+    #: cfg -> (units, {"digest": ..., ...}); a rerun with other inputs is refused.
+    plan_inputs: Callable[[PipelineConfig], tuple[list[Unit], dict[str, Any]]] | None = None
+    #: A dataset-wide second pass (near-duplicate grouping): the stages commit their units to
+    #: ``OUT/_work/score`` in ``work_schema``, then ``finalize(cfg, out, plan, progress)`` decides
+    #: and writes ``data/`` and ``rejected/``; it returns (failed units, stats for run.json).
+    finalize: Callable[..., tuple[dict[int, str], dict[str, Any]]] | None = None
+    work_schema: pa.Schema | None = None
+    #: What run.json and the console should say about the config (model filters on/off, weights).
+    describe: Callable[[PipelineConfig], dict[str, Any]] | None = None
 
     def rows_for(self, cfg: PipelineConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
         return (self.source or generated_rows)(cfg, ident, unit)

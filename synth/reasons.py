@@ -39,6 +39,7 @@ REASONS: dict[str, tuple[Status, str]] = {
     "render_timeout": (Status.ERROR, "an external renderer ran past its timeout"),
     "ocr_error": (Status.ERROR, "the OCR backend failed on this image"),
     "io_error": (Status.ERROR, "reading or writing failed"),
+    "model_error": (Status.ERROR, "a model failed on this image"),
     "llm_error": (Status.ERROR, "the LLM server failed or was unreachable"),
     "llm_invalid_output": (Status.ERROR, "the LLM answer failed its schema after retries"),
 }

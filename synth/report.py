@@ -37,11 +37,14 @@ def collect(out: OutputDir, run: dict[str, Any]) -> dict[str, Any]:
     seconds = 0.0
     done = 0
     stage_seconds: Counter = Counter()
-    for unit, _ in enumerate(run.get("plan", [])):
+    inputs = 0
+    for unit, (start, end) in enumerate(run.get("plan", [])):
         manifest = read_manifest(out, unit)
         if not manifest:
+            inputs += end - start
             continue
         done += 1
+        inputs += manifest.get("inputs", end - start)  # a tar unit counts the images it held
         counts.update(manifest["counts"])
         reasons.update(manifest["reasons"])
         seconds += manifest.get("seconds", 0.0)
@@ -50,11 +53,10 @@ def collect(out: OutputDir, run: dict[str, Any]) -> dict[str, Any]:
             if fonts.setdefault(name, digest) != digest:
                 font_conflicts.add(name)
     total = sum(counts.values())
-    planned = run["plan"][-1][1] if run.get("plan") else 0
     return {
         "units_done": done,
         "units_planned": len(run.get("plan", [])),
-        "inputs": planned,
+        "inputs": inputs,
         "rows": total,
         "counts": {s: counts.get(s, 0) for s in ("kept", "rejected", "error")},
         "reasons": dict(sorted(reasons.items())),

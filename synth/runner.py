@@ -20,6 +20,7 @@ from tqdm import tqdm
 from synth.config import PipelineConfig
 from synth.pipeline import Pipeline, RunIdentity, Unit, plan_units
 from synth.report import collect, now, versions
+from synth.schema import SCHEMA
 from synth.stage import Stage, run_stages
 from synth.writer import OutputDir, commit_unit, read_manifest, unit_done
 
@@ -62,7 +63,10 @@ class UnitProcessor:
             "fonts": dict(sorted(fonts.items())),
             "node": os.uname().nodename,
         }
-        return commit_unit(OutputDir(self.out_uri), unit.index, rows, extra).manifest
+        if self.pipeline.plan_inputs:
+            extra["inputs"] = len(rows)
+        schema = self.pipeline.work_schema or SCHEMA
+        return commit_unit(OutputDir(self.out_uri), unit.index, rows, extra, schema).manifest
 
 
 _WORKER_CACHE: dict[tuple[str, str], UnitProcessor] = {}
@@ -105,7 +109,15 @@ def _check_writable(out: OutputDir) -> None:
 
 def _clean_temporaries(out: OutputDir) -> None:
     """Remove half-written files left by a killed run (they are never read)."""
-    for folder in ("data", "rejected", "_units"):
+    for folder in (
+        "data",
+        "rejected",
+        "_units",
+        "_work",
+        "_work/score/data",
+        "_work/score/rejected",
+        "_work/score/_units",
+    ):
         if not out.exists(folder):
             continue
         for info in out.fs.get_file_info(pafs.FileSelector(out.path(folder))):
@@ -114,15 +126,24 @@ def _clean_temporaries(out: OutputDir) -> None:
 
 
 def open_run(
-    out: OutputDir, pipeline: Pipeline, cfg: PipelineConfig, num: int, overwrite: bool
+    out: OutputDir,
+    pipeline: Pipeline,
+    cfg: PipelineConfig,
+    num: int | None,
+    overwrite: bool,
+    rethreshold: bool = False,
 ) -> tuple[dict[str, Any], list[Unit]]:
-    """Check an existing run for compatibility and extend its plan to ``num`` samples."""
+    """Check an existing run for compatibility and extend its plan to ``num`` samples (generators)
+    or plan the units of the inputs (curation)."""
     identity = {
         "pipeline": pipeline.name,
         "content_hash": cfg.content_hash(),
         "seed": cfg.seed,
         "split": cfg.split,
     }
+    inputs_info = None
+    if pipeline.plan_inputs:
+        input_units, inputs_info = pipeline.plan_inputs(cfg)
     prior = out.read_json("run.json")
     if prior and overwrite:
         out.delete_contents()
@@ -134,26 +155,50 @@ def open_run(
                     f"{out.uri} holds a run with {key}={prior.get(key)!r}, this one has {key}={value!r}; "
                     "its samples would not match. Use another --out, or --overwrite to replace it."
                 )
-        if prior.get("decision_hash") != cfg.decision_hash():
+        if inputs_info and (prior.get("inputs") or {}).get("digest") != inputs_info["digest"]:
             raise RunError(
-                f"{out.uri} was made with other thresholds ({prior['config'].get('thresholds')}); "
-                "use --overwrite to redo it with the new ones, or another --out."
+                f"the inputs changed since {out.uri} was planned ({(prior.get('inputs') or {}).get('entries')} "
+                f"entries then, {inputs_info['entries']} now). Curate the new images into another --out "
+                "(with --against this one to drop their duplicates), or --overwrite to start again."
             )
-    try:
-        plan = plan_units(prior["plan"] if prior else [], num, cfg.runtime.unit_size)
-    except ValueError as e:
-        raise RunError(str(e)) from None
+        if prior.get("decision_hash") != cfg.decision_hash() and not (pipeline.finalize and rethreshold):
+            hint = (
+                "add --rethreshold to re-decide from the stored scores (no model runs again), "
+                if pipeline.finalize
+                else "use --overwrite to redo it with the new ones, "
+            )
+            new = cfg.decisions()
+            changed = "; ".join(
+                f"{k}: {v} -> {new.get(k)}"
+                for k, v in (prior.get("decisions") or {}).items()
+                if new.get(k) != v
+            )
+            raise RunError(
+                f"{out.uri} was decided with other thresholds ({changed}); {hint}or another --out."
+            )
+    if inputs_info is not None:
+        plan = input_units
+    else:
+        try:
+            plan = plan_units(prior["plan"] if prior else [], num or 0, cfg.runtime.unit_size)
+        except ValueError as e:
+            raise RunError(str(e)) from None
     run = dict(prior or {})
     run.update(identity)
     run.update(
         {
             "decision_hash": cfg.decision_hash(),
+            "decisions": cfg.decisions(),
             "config": cfg.model_dump(mode="json"),
             "plan": [[u.start, u.end] for u in plan],
             "versions": versions(),
             "status": "running",
         }
     )
+    if inputs_info is not None:
+        run["inputs"] = inputs_info
+    if pipeline.describe:
+        run["models"] = pipeline.describe(cfg)
     run.setdefault("created", now())
     return run, plan
 
@@ -162,29 +207,35 @@ def run_pipeline(
     pipeline: Pipeline,
     cfg: PipelineConfig,
     out_uri: str,
-    num: int,
+    num: int | None = None,
     *,
     overwrite: bool = False,
     retry_errors: bool = False,
+    rethreshold: bool = False,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Run ``num`` samples of ``pipeline`` into ``out_uri``; returns the run report."""
+    """Run ``num`` samples of ``pipeline`` (or all of its inputs) into ``out_uri``; returns run.json."""
     out = OutputDir(out_uri)
     _check_writable(out)
-    run, plan = open_run(out, pipeline, cfg, num, overwrite)
+    run, plan = open_run(out, pipeline, cfg, num, overwrite, rethreshold)
     _clean_temporaries(out)
     out.write_json("run.json", run)
+    # A two-pass pipeline commits its scored units under _work/ first, then decides.
+    stage_out = out.sub("_work/score") if pipeline.finalize else out
 
-    pending = [u for u in plan if not unit_done(out, u.index)]
+    pending = [u for u in plan if not unit_done(stage_out, u.index)]
     if retry_errors:
         pending += [
             u
             for u in plan
-            if u not in pending and (read_manifest(out, u.index) or {}).get("counts", {}).get("error", 0) > 0
+            if u not in pending
+            and (read_manifest(stage_out, u.index) or {}).get("counts", {}).get("error", 0) > 0
         ]
         pending.sort(key=lambda u: u.index)
     started, t0 = now(), time.perf_counter()
-    failures = _execute(pipeline, cfg, out, pending, progress) if pending else {}
+    failures = _execute(pipeline, cfg, stage_out, pending, progress) if pending else {}
+    if pipeline.finalize and not failures:
+        failures, run["decided"] = pipeline.finalize(cfg, out, plan, progress)
     wall = time.perf_counter() - t0
 
     report = collect(out, run)
@@ -205,7 +256,7 @@ def run_pipeline(
     if failures:
         first = next(iter(failures.values()))
         raise RunError(
-            f"{len(failures)} of {len(pending)} units failed (first: {first}). Committed units are kept; "
+            f"{len(failures)} units failed (first: {first}). Committed units are kept; "
             f"run the same command again to redo only the failed ones."
         )
     return run
@@ -217,7 +268,8 @@ def _execute(
     ensure_ray(cfg.runtime.address)
     stages = pipeline.build_stages(cfg)
     cpus = max(s.resources.cpus for s in stages)
-    gpus = max(s.resources.gpus for s in stages)
+    # Model actors take a GPU share where the cluster has GPUs; the same config runs CPU-only.
+    gpus = max(s.resources.gpus for s in stages) if ray.cluster_resources().get("GPU", 0) > 0 else 0
     available = ray.available_resources().get("CPU", 1.0)
     workers = min(cfg.runtime.workers or max(1, int(available // cpus)), len(pending))
     ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
@@ -244,14 +296,19 @@ def _execute(
         def submit(slot, unit):
             return task.remote(pipeline, cfg, ident, out.uri, unit)
 
+    return schedule(slots, submit, pending, pipeline.name, progress)
+
+
+def schedule(slots, submit, pending: list[Unit], desc: str, progress: bool | None) -> dict[int, str]:
+    """Keep each slot's capacity of units in flight until all are done; a unit whose call fails
+    is reported (not retried here: its rows were never committed, so a rerun redoes it).
+    ``submit(slot, unit)`` returns an object ref to the unit's manifest."""
     queue = list(reversed(pending))
     in_flight: dict[Any, tuple[Any, Unit]] = {}
     failures: dict[int, str] = {}
     totals: Counter = Counter()
     t0 = time.perf_counter()
-    bar = tqdm(
-        total=len(pending), unit="unit", desc=pipeline.name, disable=progress is False, dynamic_ncols=True
-    )
+    bar = tqdm(total=len(pending), unit="unit", desc=desc, disable=progress is False, dynamic_ncols=True)
     try:
         for slot, capacity in slots:
             for _ in range(capacity):

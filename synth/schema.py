@@ -75,12 +75,12 @@ def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def normalize_row(row: Mapping[str, Any], columns: list[str] = COLUMNS) -> dict[str, Any]:
     """Fill absent columns with nulls and reject unknown ones, so stages can write sparse dicts."""
-    unknown = set(row) - set(COLUMNS)
+    unknown = set(row) - set(columns)
     if unknown:
         raise KeyError(f"columns not in the sample schema: {sorted(unknown)}")
-    out = {name: row.get(name) for name in COLUMNS}
+    out = {name: row.get(name) for name in columns}
     if isinstance(out["scores"], Mapping):
         out["scores"] = sorted((k, float(v)) for k, v in out["scores"].items())
     for key in ("spec", "meta"):
@@ -89,12 +89,13 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Rows (dicts) to a table with exactly :data:`SCHEMA`; an empty list gives an empty table."""
-    normalized = [normalize_row(r) for r in rows]
+def rows_to_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema = SCHEMA) -> pa.Table:
+    """Rows (dicts) to a table with exactly ``schema`` (:data:`SCHEMA`, or a superset of it for
+    intermediate shards); an empty list gives an empty table."""
+    normalized = [normalize_row(r, schema.names) for r in rows]
     if not normalized:
-        return SCHEMA.empty_table()
-    return pa.Table.from_pylist(normalized, schema=SCHEMA)
+        return schema.empty_table()
+    return pa.Table.from_pylist(normalized, schema=schema)
 
 
 def check_row_status(row: Mapping[str, Any]) -> str | None:

@@ -67,14 +67,16 @@ def mark(row: Row, reason: str, detail: str) -> Row:
 def run_stages(
     stages: list[Stage], rows: list[Row], batch_size: int, seconds: Counter | None = None
 ) -> list[Row]:
-    """Push rows through the stages batch by batch. One bad row never fails its batch: when a
-    stage raises on a batch, the batch is retried row by row and only the failing rows are marked."""
-    for stage in stages:
-        t0 = time.perf_counter()
-        for i in range(0, len(rows), batch_size):
+    """Push rows through the stages one batch at a time (a batch goes through every stage before
+    the next starts, so working data such as decoded images lives for one batch only). One bad row
+    never fails its batch: when a stage raises on a batch, the batch is retried row by row and
+    only the failing rows are marked."""
+    for i in range(0, len(rows), batch_size):
+        for stage in stages:
             batch = [r for r in rows[i : i + batch_size] if is_open(r)]
             if not batch:
-                continue
+                break
+            t0 = time.perf_counter()
             try:
                 stage.process_batch(batch)
             except Exception:  # noqa: BLE001 - isolate the failing row below
@@ -84,8 +86,8 @@ def run_stages(
                     except Exception as e:  # noqa: BLE001 - a row error is data
                         log.debug("stage %s failed on %s", stage.name, row.get("sample_id"), exc_info=True)
                         mark(row, stage.error_reason, f"{stage.name}: {type(e).__name__}: {e}")
-        if seconds is not None:
-            seconds[stage.name] += time.perf_counter() - t0
+            if seconds is not None:
+                seconds[stage.name] += time.perf_counter() - t0
     for row in rows:
         if row.get("status") is None:
             row["status"] = str(Status.KEPT)

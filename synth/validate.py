@@ -142,8 +142,9 @@ def validate(out_uri: str, check_images: bool = True) -> Validation:
             result.fail(
                 f"unit {unit}: rows by status {unit_counts} differ from the manifest {manifest['counts']}"
             )
-        if run.get("source", "generated") == "generated" and sum(unit_counts.values()) != end - start:
+        inputs = manifest.get("inputs", end - start)  # a tar unit says how many images it held
+        if sum(unit_counts.values()) != inputs:
             result.fail(
-                f"unit {unit}: {sum(unit_counts.values())} rows for {end - start} inputs (kept + rejected + error must equal inputs)"
+                f"unit {unit}: {sum(unit_counts.values())} rows for {inputs} inputs (kept + rejected + error must equal inputs)"
             )
     return result

@@ -39,6 +39,11 @@ class OutputDir:
     def __reduce__(self):  # filesystems pickle, but the URI is all a worker needs
         return (OutputDir, (self.uri,))
 
+    def sub(self, rel: str) -> OutputDir:
+        """The folder ``rel`` inside this one (query parameters of the URI kept)."""
+        base, sep, query = self.uri.partition("?")
+        return OutputDir(f"{base.rstrip('/')}/{rel}{sep}{query}")
+
     def path(self, rel: str) -> str:
         return f"{self.root}/{rel}" if rel else self.root
 
@@ -101,7 +106,9 @@ class UnitCommit:
     manifest: dict[str, Any]
 
 
-def commit_unit(out: OutputDir, unit: int, rows: list[dict], extra: dict[str, Any]) -> UnitCommit:
+def commit_unit(
+    out: OutputDir, unit: int, rows: list[dict], extra: dict[str, Any], schema: pa.Schema = SCHEMA
+) -> UnitCommit:
     """Write a unit's kept rows to ``data/`` and the others to ``rejected/``, then its manifest."""
     public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     kept = [r for r in public if r["status"] == "kept"]
@@ -109,7 +116,7 @@ def commit_unit(out: OutputDir, unit: int, rows: list[dict], extra: dict[str, An
     name = shard_name(unit)
     manifest: dict[str, Any] = {"unit": unit, **extra}
     for folder, part in (("data", kept), ("rejected", other)):
-        blob = table_bytes(rows_to_table(part))
+        blob = table_bytes(rows_to_table(part, schema))
         out.write_bytes(f"{folder}/{name}.parquet", blob)
         manifest[folder] = {
             "path": f"{folder}/{name}.parquet",

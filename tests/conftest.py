@@ -25,3 +25,89 @@ def ray_session():
 def text_cfg_sets():
     """Small, fast settings for text-render runs in tests (real fonts, real OCR, real photos)."""
     return ["runtime.unit_size=6", "render.sizes=[[512,512],[640,480]]", "verify.full_pass_every=4"]
+
+
+TINY_CLIP = {
+    "embed_dim": 32,
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 64, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
+    "text_cfg": {"context_length": 16, "vocab_size": 1000, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Random-weight models saved in the published on-disk formats, built the way their authors'
+    code builds them (key names written out here, not taken from our loaders):
+
+    - an open_clip architecture registered from JSON, its state dict as open_clip saves it;
+    - LAION's improved aesthetic MLP (``self.layers = nn.Sequential(...)``) and linear head;
+    - LAION's NSFW head as a plain dict of tensors (norm.mean/variance, linear_1..4);
+    - LAION's watermark detector: timm efficientnet_b3a with its classifier replaced.
+    """
+    import json
+    import warnings
+
+    import open_clip
+    import timm
+    import torch
+    from torch import nn
+
+    d = tmp_path_factory.mktemp("models")
+    arch = d / "TinyCLIP-test.json"
+    arch.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(str(arch))
+    torch.manual_seed(0)
+    clip = open_clip.create_model("TinyCLIP-test")
+    torch.save(clip.state_dict(), d / "open_clip_pytorch_model.bin")
+    dim = TINY_CLIP["embed_dim"]
+
+    class MLP(nn.Module):  # the shape of LAION's improved-aesthetic-predictor class
+        def __init__(self, input_size):
+            super().__init__()
+            self.layers = nn.Sequential(
+                nn.Linear(input_size, 1024), nn.Dropout(0.2), nn.Linear(1024, 128), nn.Dropout(0.2),
+                nn.Linear(128, 64), nn.Dropout(0.1), nn.Linear(64, 16), nn.Linear(16, 1),
+            )  # fmt: skip
+
+    torch.save(MLP(dim).state_dict(), d / "aesthetic_mlp.pth")
+    torch.save(MLP(768).state_dict(), d / "aesthetic_mlp_768.pth")
+    torch.save(nn.Linear(dim, 1).state_dict(), d / "aesthetic_linear.pth")
+    nsfw = {"norm.mean": torch.randn(1, dim) * 0.1, "norm.variance": torch.rand(1, dim) + 0.5}
+    for i, (a, b) in enumerate([(dim, 64), (64, 512), (512, 256), (256, 1)], start=1):
+        layer = nn.Linear(a, b)
+        nsfw[f"linear_{i}.weight"], nsfw[f"linear_{i}.bias"] = layer.weight.data, layer.bias.data
+    torch.save(nsfw, d / "nsfw_head.pth")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wm = timm.create_model("efficientnet_b3a", pretrained=False, num_classes=2)
+    wm.classifier = nn.Sequential(
+        nn.Linear(in_features=1536, out_features=625), nn.ReLU(), nn.Dropout(p=0.3),
+        nn.Linear(in_features=625, out_features=256), nn.ReLU(), nn.Linear(in_features=256, out_features=2),
+    )  # fmt: skip
+    torch.save(wm.state_dict(), d / "watermark_model_v1.pt")
+    return {
+        "dir": d,
+        "clip_json": str(arch),
+        "clip_model": "TinyCLIP-test",
+        "clip": str(d / "open_clip_pytorch_model.bin"),
+        "aesthetic": str(d / "aesthetic_mlp.pth"),
+        "aesthetic_768": str(d / "aesthetic_mlp_768.pth"),
+        "aesthetic_linear": str(d / "aesthetic_linear.pth"),
+        "nsfw": str(d / "nsfw_head.pth"),
+        "watermark": str(d / "watermark_model_v1.pt"),
+    }
+
+
+@pytest.fixture(scope="session")
+def model_sets(tiny_models):
+    """--set overrides that switch every model filter on with the tiny models."""
+    m = tiny_models
+    return [
+        f"filters.clip.model={m['clip_model']}",
+        f"filters.clip.model_json={m['clip_json']}",
+        f"filters.clip.weights={m['clip']}",
+        f"filters.aesthetic.head={m['aesthetic']}",
+        f"filters.nsfw.head={m['nsfw']}",
+        f"filters.watermark.weights={m['watermark']}",
+    ]

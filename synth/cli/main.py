@@ -15,6 +15,8 @@ import click
 from pipelines import registry
 from synth.config import ConfigError, default_config_path, load_config
 from synth.fonts import FontError
+from synth.inputs import InputError
+from synth.models import ModelSetupError
 from synth.ocr import OcrSetupError
 from synth.pipeline import Pipeline
 from synth.preview import write_preview
@@ -24,7 +26,16 @@ from synth.sources import SourceError
 from synth.validate import validate
 from synth.writer import OutputDir
 
-USER_ERRORS = (ConfigError, RunError, FontError, OcrSetupError, SourceError, FileNotFoundError)
+USER_ERRORS = (
+    ConfigError,
+    RunError,
+    FontError,
+    OcrSetupError,
+    SourceError,
+    InputError,
+    ModelSetupError,
+    FileNotFoundError,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,6 +55,62 @@ def cli(verbose: bool) -> None:
     )
 
 
+def _common_options(func):
+    """Options every pipeline command shares (applied bottom-up, so they list in this order)."""
+    options = [
+        click.option("--out", required=True, help="Output folder: a path, s3://bucket/prefix or gs://..."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="YAML config instead of the default.",
+        ),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override a config key (YAML value), e.g. --set runtime.unit_size=128",
+        ),
+        click.option(
+            "--address",
+            default=None,
+            help="Ray cluster address ('auto' inside a cluster); default: RAY_ADDRESS or a local Ray.",
+        ),
+        click.option("--workers", type=int, default=None, help="Parallel workers (default: one per CPU)."),
+        click.option(
+            "--overwrite", is_flag=True, help="Replace an existing output made with another config."
+        ),
+        click.option("--retry-errors", is_flag=True, help="Redo the units that hold rows with status=error."),
+        click.option(
+            "--preview/--no-preview", default=True, help="Write preview/index.html when done (default on)."
+        ),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _runtime_sets(overrides, address, workers) -> list[str]:
+    sets = list(overrides)
+    if address:
+        sets.append(f"runtime.address={json.dumps(address)}")
+    if workers:
+        sets.append(f"runtime.workers={workers}")
+    return sets
+
+
+def _finish(out: str, run: dict, preview: bool) -> None:
+    click.echo(f"wrote {OutputDir(out).uri}: {summary_line(run['report'])}")
+    for name, state in (run.get("models") or {}).get("filters", {}).items():
+        if state != "on":
+            click.echo(f"  {name} filter {state}")
+    if preview:
+        click.echo(f"preview: {write_preview(out)}")
+
+
 def _pipeline_command(pipeline: Pipeline) -> click.Command:
     word = pipeline.name.replace("_", "-")
 
@@ -51,22 +118,7 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     @click.option(
         "--num", type=int, required=True, help="Samples to attempt (kept + rejected + error = NUM)."
     )
-    @click.option("--out", required=True, help="Output folder: a path, s3://bucket/prefix or gs://...")
     @click.option("--seed", type=int, default=None, help="Run seed (default: the config's, 0).")
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="YAML config instead of the default.",
-    )
-    @click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override a config key (YAML value), e.g. --set render.min_contrast=7",
-    )
     @click.option("--images", default=None, help="Photo folder or Parquet file for photo backgrounds.")
     @click.option(
         "--corpus",
@@ -74,26 +126,15 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         type=click.Path(exists=True, dir_okay=False),
         help="Text file, one text per line.",
     )
-    @click.option(
-        "--address",
-        default=None,
-        help="Ray cluster address ('auto' inside a cluster); default: RAY_ADDRESS or a local Ray.",
-    )
-    @click.option("--workers", type=int, default=None, help="Parallel workers (default: one per CPU).")
-    @click.option("--overwrite", is_flag=True, help="Replace an existing output made with another config.")
-    @click.option("--retry-errors", is_flag=True, help="Redo the units that hold rows with status=error.")
-    @click.option(
-        "--preview/--no-preview", default=True, help="Write preview/index.html when done (default on)."
-    )
-    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    @_common_options
     def command(
         num,
-        out,
         seed,
-        config_path,
-        overrides,
         images,
         corpus,
+        out,
+        config_path,
+        overrides,
         address,
         workers,
         overwrite,
@@ -101,24 +142,89 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         preview,
         quiet,
     ):
-        sets = list(overrides)
+        sets = _runtime_sets(overrides, address, workers)
         if seed is not None:
             sets.append(f"seed={seed}")
         if images:
             sets.append(f"sources.images={json.dumps(images)}")
         if corpus:
             sets.append(f"sources.corpus={json.dumps(corpus)}")
-        if address:
-            sets.append(f"runtime.address={json.dumps(address)}")
-        if workers:
-            sets.append(f"runtime.workers={workers}")
         cfg = load_config(pipeline.config_model, config_path or default_config_path(pipeline.name), sets)
         run = run_pipeline(
             pipeline, cfg, out, num, overwrite=overwrite, retry_errors=retry_errors, progress=not quiet
         )
-        click.echo(f"wrote {OutputDir(out).uri}: {summary_line(run['report'])}")
-        if preview:
-            click.echo(f"preview: {write_preview(out)}")
+        _finish(out, run, preview)
+
+    return command
+
+
+def _inputs_command(pipeline: Pipeline) -> click.Command:
+    word = pipeline.name.replace("_", "-")
+    help_text = f"""{pipeline.summary}
+
+    \b
+    Examples:
+      synth {word} --input photos/ --out out/curated
+      synth {word} --input 'shards/*.parquet' --image-column image --out out/curated
+      synth {word} --input 'tars/{{00000..00099}}.tar' --out out/curated
+      synth {word} --input photos/ --out out/curated --set filters.phash.max_distance=6
+      synth {word} --input photos/ --out out/curated --set filters.aesthetic.min=5.5 --rethreshold
+
+    Model filters are on when their weights are set (README: 'Model weights').
+    Defaults: configs/{pipeline.name}.yaml."""
+
+    @click.command(name=word, help=help_text)
+    @click.option(
+        "--input",
+        "inputs",
+        multiple=True,
+        required=True,
+        help="A folder (recursive), image files, .parquet or WebDataset .tar shards; globs and "
+        "{000..099} ranges work when quoted. Repeatable.",
+    )
+    @click.option("--image-column", default=None, help="Image column of Parquet inputs (default: image).")
+    @click.option(
+        "--against",
+        multiple=True,
+        help="An earlier curated output: images near-duplicating its kept ones are dropped. Repeatable.",
+    )
+    @click.option(
+        "--rethreshold",
+        is_flag=True,
+        help="Re-decide an existing output with new thresholds from its stored scores (no model runs).",
+    )
+    @_common_options
+    def command(
+        inputs,
+        image_column,
+        against,
+        rethreshold,
+        out,
+        config_path,
+        overrides,
+        address,
+        workers,
+        overwrite,
+        retry_errors,
+        preview,
+        quiet,
+    ):
+        sets = [f"inputs={json.dumps(list(inputs))}"] + _runtime_sets(overrides, address, workers)
+        if image_column:
+            sets.append(f"image_column={json.dumps(image_column)}")
+        if against:
+            sets.append(f"against={json.dumps(list(against))}")
+        cfg = load_config(pipeline.config_model, config_path or default_config_path(pipeline.name), sets)
+        run = run_pipeline(
+            pipeline,
+            cfg,
+            out,
+            overwrite=overwrite,
+            retry_errors=retry_errors,
+            rethreshold=rethreshold,
+            progress=not quiet,
+        )
+        _finish(out, run, preview)
 
     return command
 
@@ -240,7 +346,7 @@ def demo(out: str, num: int) -> None:
 
 
 for _pipeline in registry().values():
-    cli.add_command(_pipeline_command(_pipeline))
+    cli.add_command((_inputs_command if _pipeline.plan_inputs else _pipeline_command)(_pipeline))
 
 
 def main() -> None:

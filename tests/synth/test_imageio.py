@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synth.imageio import DecodeError, decode_image, encode_png, to_rgb
+from synth.imageio import DecodeError, decode, decode_image, encode_png, to_rgb
 
 
 def save(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
@@ -87,6 +87,24 @@ def test_16bit_grayscale_is_scaled_to_8bit():
     assert out[1, 1, 0] == 255
     assert 0 < out[0, 1, 0] < out[1, 0, 0] < 255
     assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+
+
+def test_dark_16bit_image_stays_dark():
+    arr = np.full((3, 3), 2570, dtype=np.uint16)  # 2570 / 257 = 10
+    out = decode_image(save(Image.fromarray(arr)))
+    assert (out == 10).all()
+
+
+def test_decode_reports_what_was_converted():
+    rgb = save(Image.new("RGB", (4, 3), (1, 2, 3)), "JPEG")
+    assert decode(rgb).portable and decode(rgb).format == "JPEG"
+    cmyk = decode(save(Image.new("CMYK", (4, 3)), "JPEG"))
+    assert cmyk.mode == "CMYK" and not cmyk.portable
+    assert not decode(save(Image.new("RGB", (4, 3)), "BMP")).portable
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    turned = decode(save(Image.new("RGB", (4, 3)), "JPEG", exif=exif.tobytes()))
+    assert turned.transposed and not turned.portable and turned.pixels.shape == (4, 3, 3)
 
 
 def test_exif_orientation_is_applied():

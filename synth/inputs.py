@@ -1,0 +1,355 @@
+"""What ``synth curate --input`` reads: image folders, Parquet shards, WebDataset tars.
+
+Listing turns the ``--input`` arguments into entries (sorted, so a rerun plans the same units).
+Units are slices of entries: image files in runs of ``unit_size``, Parquet rows in row ranges
+(a unit may span shards), and one unit per tar (its members are only known by reading it).
+Reading a unit yields one :class:`RawInput` per image, with its bytes or the reason it has none:
+an unreadable input becomes a row with a reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import os
+import re
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from synth.identity import digest
+from synth.pipeline import Unit
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+class InputError(ValueError):
+    """An ``--input`` that names nothing usable; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class InputEntry:
+    kind: str  # "file", "parquet" or "tar"
+    uri: str  # where to read it: a local path or a URI pyarrow.fs understands
+    root: str  # the --input argument as given (part of every sample id)
+    rel: str  # the path below the root, or the shard's file name
+    rows: int = 1  # images it holds (a tar counts as 1: its members are read with it)
+
+
+@dataclass(frozen=True)
+class Slice:
+    entry: InputEntry
+    start: int = 0  # rows [start, stop) of a Parquet entry
+    stop: int = 1
+
+
+@dataclass
+class RawInput:
+    root: str
+    key: str  # path below the root, "shard.parquet#row" or "shard.tar#key"
+    ref: str  # where it came from, for target_image.path
+    data: bytes | None
+    error: tuple[str, str] | None = None  # (reason, detail) when there are no bytes to decode
+    caption: str | None = None
+    kind: str = "file"  # file, parquet or tar
+
+    @property
+    def sample_id(self) -> str:
+        """hash(input root as given, path below it or shard+key, digest of the input bytes)."""
+        content = hashlib.sha256(self.data).hexdigest() if self.data is not None else None
+        return digest(self.root, self.key, content)
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """Shell-style braces: ``{00000..00099}`` (zero padding kept) and ``{a,b}``, as WebDataset URLs use."""
+    m = re.search(r"\{([^{}]*)\}", pattern)
+    if not m:
+        return [pattern]
+    head, tail, body = pattern[: m.start()], pattern[m.end() :], m.group(1)
+    rng = re.fullmatch(r"(\d+)\.\.(\d+)", body)
+    if rng:
+        lo, hi = rng.group(1), rng.group(2)
+        width = len(lo) if lo.startswith("0") else 0
+        options = [str(i).zfill(width) for i in range(int(lo), int(hi) + 1)]
+    else:
+        options = body.split(",")
+    return [p for opt in options for p in expand_braces(head + opt + tail)]
+
+
+def _fs(uri: str) -> tuple[pafs.FileSystem, str]:
+    if "://" in uri:
+        return pafs.FileSystem.from_uri(uri)
+    return pafs.LocalFileSystem(), os.path.abspath(uri)
+
+
+def _glob(pattern: str) -> list[str]:
+    if "://" not in pattern:
+        return sorted(glob.glob(pattern, recursive=True))
+    fs, path = pafs.FileSystem.from_uri(pattern)
+    scheme = pattern.split("://", 1)[0]
+    base = re.split(r"[*?\[]", path, maxsplit=1)[0].rsplit("/", 1)[0]
+    infos = fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+    return sorted(f"{scheme}://{i.path}" for i in infos if fnmatch.fnmatch(i.path, path))
+
+
+def _kind(path: str) -> str | None:
+    lower = path.lower()
+    if lower.endswith(".parquet"):
+        return "parquet"
+    if lower.endswith(".tar"):
+        return "tar"
+    if lower.endswith(IMAGE_SUFFIXES):
+        return "file"
+    return None
+
+
+def _parquet_rows(uri: str, image_column: str) -> int:
+    """Row count from the footer; a shard without the image column fails the listing, not every row."""
+    fs, path = _fs(uri)
+    try:
+        with fs.open_input_file(path) as f:
+            pf = pq.ParquetFile(f)
+            names, rows = pf.schema_arrow.names, pf.metadata.num_rows
+    except (OSError, pa.ArrowInvalid) as e:
+        raise InputError(f"--input {uri}: not a readable Parquet file ({e})") from None
+    if image_column not in names:
+        raise InputError(
+            f"--input {uri} has no column {image_column!r} (columns: {names}); pass --image-column"
+        )
+    return rows
+
+
+def list_inputs(inputs: list[str], image_column: str = "image") -> list[InputEntry]:
+    """Entries for every ``--input`` (folder, file, glob or brace pattern), in a stable order."""
+    entries: list[InputEntry] = []
+    seen: set[str] = set()
+    for arg in inputs:
+        found: list[InputEntry] = []
+        for pattern in expand_braces(arg):
+            paths = _glob(pattern) if re.search(r"[*?\[]", pattern) else [pattern]
+            for path in paths:
+                found.extend(_entries_for(arg, path, image_column))
+        if not found:
+            raise InputError(
+                f"--input {arg}: no images found (a folder of {', '.join(IMAGE_SUFFIXES)} files, "
+                ".parquet shards or WebDataset .tar shards)"
+            )
+        for e in found:
+            if e.uri not in seen:
+                seen.add(e.uri)
+                entries.append(e)
+    return entries
+
+
+def _entries_for(arg: str, path: str, image_column: str) -> list[InputEntry]:
+    fs, local = _fs(path)
+    info = fs.get_file_info(local)
+    if info.type == pafs.FileType.Directory:
+        selector = pafs.FileSelector(local, recursive=True)
+        files = sorted(
+            i.path
+            for i in fs.get_file_info(selector)
+            if i.type == pafs.FileType.File and _kind(i.path) == "file"
+        )
+        prefix = path.split("://", 1)[0] + "://" if "://" in path else ""
+        return [InputEntry("file", prefix + f, arg, os.path.relpath(f, local)) for f in files]
+    if info.type != pafs.FileType.File:
+        if re.search(r"[*?\[{]", arg):
+            return []  # a brace expansion may name shards that do not exist
+        raise InputError(f"--input {path}: no such file or folder")
+    kind = _kind(path)
+    if kind is None:
+        raise InputError(f"--input {path}: expected a folder, images, .parquet or .tar files")
+    rel = os.path.basename(local)
+    rows = _parquet_rows(path, image_column) if kind == "parquet" else 1
+    return [InputEntry(kind, path, arg, rel, rows)]
+
+
+def inputs_digest(entries: list[InputEntry]) -> str:
+    return digest([[e.kind, e.uri, e.root, e.rel, e.rows] for e in entries])
+
+
+def plan_input_units(entries: list[InputEntry], unit_size: int) -> list[Unit]:
+    """Units over the images in ``entries``; ``start``/``end`` index images in listing order."""
+    units: list[Unit] = []
+    current: list[Slice] = []
+    count = position = 0
+
+    def close() -> None:
+        nonlocal current, count
+        if current:
+            units.append(Unit(len(units), position - count, position, tuple(current)))
+            current, count = [], 0
+
+    for entry in entries:
+        if entry.kind == "tar":
+            close()
+            position += 1
+            current, count = [Slice(entry)], 1
+            close()
+            continue
+        start = 0
+        while start < entry.rows:
+            take = min(unit_size - count, entry.rows - start)
+            current.append(Slice(entry, start, start + take))
+            start += take
+            count += take
+            position += take
+            if count == unit_size:
+                close()
+    close()
+    return units
+
+
+def read_unit(
+    unit: Unit,
+    image_column: str = "image",
+    caption_column: str = "caption",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[RawInput]:
+    for part in unit.inputs:
+        entry = part.entry
+        if entry.kind == "file":
+            yield _read_file(entry, max_bytes)
+        elif entry.kind == "parquet":
+            yield from _read_parquet(part, image_column, caption_column)
+        else:
+            yield from _read_tar(entry, max_bytes)
+
+
+def _read_file(entry: InputEntry, max_bytes: int) -> RawInput:
+    raw = RawInput(entry.root, entry.rel, entry.uri, None)
+    fs, path = _fs(entry.uri)
+    try:
+        size = fs.get_file_info(path).size
+        if size is not None and size > max_bytes:
+            raw.error = ("decode_error", f"{size} bytes exceeds decode.max_bytes={max_bytes}")
+            return raw
+        with fs.open_input_stream(path) as f:
+            raw.data = f.read()
+    except OSError as e:
+        raw.error = ("io_error", f"cannot read {entry.uri}: {e}")
+    return raw
+
+
+def _cell_bytes(cell) -> tuple[bytes | None, str | None]:
+    """An image cell: HF ``{bytes, path}`` struct or raw bytes; (bytes, None) or (None, why not)."""
+    if isinstance(cell, dict):
+        cell = cell.get("bytes")
+    if isinstance(cell, bytes) and cell:
+        return cell, None
+    if cell is None or cell == b"":
+        return None, "image cell is empty (path-only cells are not read)"
+    return None, f"image cell holds {type(cell).__name__}, not bytes"
+
+
+def _read_parquet(part: Slice, image_column: str, caption_column: str) -> Iterator[RawInput]:
+    entry = part.entry
+
+    def raw(row: int, **kw) -> RawInput:
+        return RawInput(entry.root, f"{entry.rel}#{row}", f"{entry.uri}#{row}", kind="parquet", **kw)
+
+    try:
+        fs, path = _fs(entry.uri)
+        with fs.open_input_file(path) as f:
+            pf = pq.ParquetFile(f)
+            if image_column not in pf.schema_arrow.names:
+                raise InputError(
+                    f"{entry.uri} has no column {image_column!r} (columns: {pf.schema_arrow.names}); "
+                    "pass --image-column"
+                )
+            columns = [image_column] + ([caption_column] if caption_column in pf.schema_arrow.names else [])
+            table = _row_range(pf, part.start, part.stop, columns)
+    except (OSError, pa.ArrowException, InputError) as e:
+        reason = (
+            "io_error" if isinstance(e, OSError) and not isinstance(e, pa.ArrowException) else "decode_error"
+        )
+        for row in range(part.start, part.stop):
+            yield raw(row, data=None, error=(reason, f"cannot read rows of {entry.uri}: {e}"))
+        return
+    images = table.column(image_column).to_pylist()
+    captions = table.column(caption_column).to_pylist() if caption_column in table.column_names else None
+    for offset, cell in enumerate(images):
+        data, problem = _cell_bytes(cell)
+        caption = captions[offset] if captions and isinstance(captions[offset], str) else None
+        item = raw(part.start + offset, data=data, caption=caption)
+        if problem:
+            item.error = ("decode_error", f"{entry.rel} row {part.start + offset}: {problem}")
+        yield item
+
+
+def _row_range(pf: pq.ParquetFile, start: int, stop: int, columns: list[str]) -> pa.Table:
+    """Rows [start, stop) reading only the row groups that hold them."""
+    groups, first, offset = [], None, 0
+    for g in range(pf.metadata.num_row_groups):
+        n = pf.metadata.row_group(g).num_rows
+        if offset + n > start and offset < stop:
+            groups.append(g)
+            first = offset if first is None else first
+        offset += n
+    if not groups:
+        return pa.table({c: pa.array([], pf.schema_arrow.field(c).type) for c in columns})
+    return pf.read_row_groups(groups, columns=columns).slice(start - first, stop - start)
+
+
+def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
+    """WebDataset members grouped by key (the name up to the first dot of the file name), in order;
+    an image with a ``.txt`` beside it gets that text as its caption (img2dataset writes alt text there)."""
+
+    def item(key: str, files: dict[str, bytes | str]) -> RawInput:
+        raw = RawInput(entry.root, f"{entry.rel}#{key}", f"{entry.uri}#{key}", None, kind="tar")
+        image_ext = next((e for e in files if "." + e in IMAGE_SUFFIXES), None)
+        if image_ext is None:
+            raw.error = ("decode_error", f"{key}: no image member (has {sorted(files)})")
+        elif isinstance(files[image_ext], str):
+            raw.error = ("decode_error", f"{key}.{image_ext}: {files[image_ext]}")
+        else:
+            raw.data = files[image_ext]
+        text = files.get("txt")
+        if isinstance(text, bytes):
+            raw.caption = text.decode("utf-8", "replace").strip() or None
+        return raw
+
+    key, files, read = None, {}, 0
+    try:
+        fs, path = _fs(entry.uri)
+        with fs.open_input_stream(path) as stream, tarfile.open(fileobj=stream, mode="r|*") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                base = os.path.basename(member.name)
+                if "." not in base or base.startswith("."):
+                    continue
+                dirname = os.path.dirname(member.name)
+                stem, ext = base.split(".", 1)
+                k = f"{dirname}/{stem}" if dirname else stem
+                if k != key and key is not None:
+                    yield item(key, files)
+                    read += 1
+                    files = {}
+                key = k
+                ext = ext.lower()
+                if ext not in {s[1:] for s in IMAGE_SUFFIXES} | {"txt"}:
+                    continue
+                if member.size > max_bytes:
+                    files[ext] = f"{member.size} bytes exceeds decode.max_bytes={max_bytes}"
+                    continue
+                f = tar.extractfile(member)
+                files[ext] = f.read() if f is not None else b""
+    except (OSError, tarfile.TarError, EOFError) as e:
+        if key is not None:
+            yield item(key, files)
+            key = None
+        reason = "decode_error" if isinstance(e, tarfile.TarError | EOFError) else "io_error"
+        tail = RawInput(entry.root, f"{entry.rel}#<after {read} samples>", entry.uri, None, kind="tar")
+        tail.error = (reason, f"{entry.uri}: unreadable after {read} samples ({type(e).__name__}: {e})")
+        yield tail
+        return
+    if key is not None:
+        yield item(key, files)
