@@ -106,6 +106,12 @@ def decide(
 
     if f.phash.enabled:
         _near_duplicates(table, f, anchors or Anchors(), group, ids, aes, open_rows(), reject, stats)
+        # an exact copy whose twin lost its near-duplicate group points at the group's keeper
+        index = {sid: i for i, sid in enumerate(ids)}
+        for i, why in enumerate(reason):
+            twin = index.get(dup_of[i]) if why == "duplicate_exact" else None
+            if twin is not None and reason[twin] == "duplicate_near":
+                dup_of[i] = dup_of[twin]
     return Decisions(status, reason, detail, dup_of, stats)
 
 

@@ -39,7 +39,7 @@ class ClipImageEncoder:
         if config is None:
             raise ModelSetupError(
                 f"filters.clip.model: {model!r} is not an open_clip architecture (e.g. ViT-L-14-quickgelu, "
-                "ViT-B-32); for a custom one give its JSON with filters.clip.model_config"
+                "ViT-B-32); for a custom one give its JSON with filters.clip.model_json"
             )
         require_file(weights, "filters.clip.weights", WEIGHTS_HINT)
         self.device = resolve_device(device)

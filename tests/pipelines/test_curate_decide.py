@@ -116,3 +116,11 @@ def test_grouping_on_ray_equals_one_process(ray_session):
         # the same partition (labels may be numbered differently)
         assert len(set(zip(local.tolist(), on_ray.tolist(), strict=True))) == len(set(local.tolist()))
         assert len(set(on_ray.tolist())) == len(set(local.tolist()))
+
+
+def test_exact_copies_point_at_the_keeper_of_their_near_group():
+    t = table([{"pixel_digest": "x", "phash": 9, "scores": {"aesthetic": 1}}, {"pixel_digest": "x", "phash": 9},
+               {"phash": 8, "scores": {"aesthetic": 2}}])  # fmt: skip
+    d = decide(t, filters(aesthetic__min=0.0))
+    assert d.reason == ["duplicate_near", "duplicate_exact", None]
+    assert d.dup_of == ["id02", "id02", None]
