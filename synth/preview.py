@@ -10,6 +10,8 @@ import io
 import json
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from PIL import Image
 
 from synth.imageio import DecodeError, decode_image
@@ -24,6 +26,7 @@ body{font-family:system-ui,sans-serif;margin:20px;background:#fafafa;color:#222}
 .card img{max-width:100%;border:1px solid #eee}
 .rejected{border-color:#d33}.error{border-color:#e90}
 .reason{color:#b00;font-weight:bold}.meta{color:#666}
+.rep{color:#555;margin-top:6px}.rep img{max-width:45%}
 details{margin-top:4px}pre{white-space:pre-wrap;word-break:break-all;font-size:11px}
 """
 
@@ -39,32 +42,64 @@ def _thumb(data: bytes) -> bytes | None:
     return buf.getvalue()
 
 
-def _sample_rows(out: OutputDir, folder: str, limit: int) -> list[dict[str, Any]]:
-    """Up to ``limit`` rows spread over the shards (a few from each), in shard order."""
+def _sample_rows(out: OutputDir, folder: str, limit: int, spread: int = 1) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows spread over the shards (a few from each), in shard order. With
+    ``spread`` > 1, ``spread`` times more rows are read and every reason gets its turn."""
     shards = out.list(folder, ".parquet")
     rows: list[dict[str, Any]] = []
-    per_shard = max(1, -(-limit // max(1, len(shards))))
+    per_shard = max(1, -(-limit * spread // max(1, len(shards))))
     for shard in shards:
         table = read_table(out, shard)
         rows.extend(table.slice(0, per_shard).to_pylist())
-        if len(rows) >= limit:
+        if len(rows) >= limit * spread:
             break
-    return rows[:limit]
+    if spread == 1:
+        return rows[:limit]
+    by_reason: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_reason.setdefault(row.get("reason") or "", []).append(row)
+    picked: list[dict[str, Any]] = []
+    while len(picked) < min(limit, len(rows)):
+        for group in by_reason.values():
+            if group and len(picked) < limit:
+                picked.append(group.pop(0))
+    return picked
 
 
-def _card(out: OutputDir, row: dict[str, Any]) -> str:
+def _rows_by_id(out: OutputDir, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Kept rows with these ids (the representatives that duplicates point at)."""
+    found: dict[str, dict[str, Any]] = {}
+    for shard in out.list("data", ".parquet") if ids else []:
+        table = read_table(out, shard)
+        mask = pc.is_in(table.column("sample_id"), value_set=pa.array(sorted(ids - set(found))))
+        found.update({r["sample_id"]: r for r in table.filter(mask).to_pylist()})
+        if len(found) == len(ids):
+            break
+    return found
+
+
+def _img(out: OutputDir, data: bytes | None, name: str, alt: str) -> str:
+    thumb = _thumb(data) if data else None
+    if not thumb:
+        return ""
+    out.write_bytes(f"preview/img/{name}.jpg", thumb)
+    return f'<img src="img/{html.escape(name)}.jpg" alt="{html.escape(alt)}">'
+
+
+def _card(out: OutputDir, row: dict[str, Any], rep: dict[str, Any] | None = None) -> str:
     e = html.escape
     parts = [f'<div class="card {e(row["status"])}">']
     for key in ("source_image", "target_image"):
         cell = row.get(key)
         if cell and cell.get("bytes"):
-            thumb = _thumb(cell["bytes"])
-            if thumb:
-                name = f"preview/img/{row['sample_id']}_{key}.jpg"
-                out.write_bytes(name, thumb)
-                parts.append(f'<img src="{e(name.removeprefix("preview/"))}" alt="{e(key)}">')
+            parts.append(_img(out, cell["bytes"], f"{row['sample_id']}_{key}", key))
+    if rep is not None:  # a duplicate beside the image it duplicates
+        image = _img(out, (rep.get("target_image") or {}).get("bytes"), f"{rep['sample_id']}_rep", "kept")
+        parts.append(f'<div class="rep">kept instead: {e(rep["sample_id"][:12])}<br>{image}</div>')
+    where = row["target_image"]["path"] if row["task"] == "image" and row.get("target_image") else ""
     parts.append(
-        f'<div class="meta">{e(row["sample_id"][:12])} · {e(row["subdomain"] or "")} · {e(row["language"] or "")}</div>'
+        f'<div class="meta">{e(row["sample_id"][:12])} · {e(row["subdomain"] or "")} · {e(row["language"] or "")}'
+        f"{' · ' + e(where) if where else ''}</div>"
     )
     if row["status"] != "kept":
         parts.append(
@@ -97,7 +132,9 @@ def write_preview(out_uri: str, kept: int = 36, rejected: int = 12) -> str:
     report = collect(out, run)
     sections = []
     for title, folder, limit in (("Kept", "data", kept), ("Rejected and errors", "rejected", rejected)):
-        cards = [_card(out, r) for r in _sample_rows(out, folder, limit)]
+        rows = _sample_rows(out, folder, limit, spread=1 if folder == "data" else 5)
+        reps = _rows_by_id(out, {r["dup_of"] for r in rows if r.get("dup_of")})
+        cards = [_card(out, r, reps.get(r.get("dup_of") or "")) for r in rows]
         sections.append(f"<h2>{title} ({len(cards)} shown)</h2><div class='grid'>{''.join(cards)}</div>")
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run['pipeline'])} preview</title>"

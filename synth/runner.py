@@ -256,7 +256,7 @@ def run_pipeline(
     if failures:
         first = next(iter(failures.values()))
         raise RunError(
-            f"{len(failures)} units failed (first: {first}). Committed units are kept; "
+            f"{len(failures)} of {len(plan)} units failed (first: {first}). Committed units are kept; "
             f"run the same command again to redo only the failed ones."
         )
     return run

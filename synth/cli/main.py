@@ -329,12 +329,22 @@ def preview(out: str, kept: int, rejected: int) -> None:
 @click.option("--out", default="out/demo", help="Folder for the demo outputs.")
 @click.option("--num", default=60, help="Samples per domain.")
 def demo(out: str, num: int) -> None:
-    """The quickstart behind `make demo`: every domain on an embedded local Ray, validated, with previews."""
+    """The quickstart behind `make demo`: every domain on an embedded local Ray, validated, with previews.
+    Curation runs on a folder of scikit-image's photos with planted duplicates and broken files."""
     failed = []
     for name, pipeline in registry().items():
         folder = str(Path(out) / name)
-        cfg = load_config(pipeline.config_model, default_config_path(name), ["seed=7"])
-        click.echo(f"== {name}: {num} samples -> {folder}")
+        sets = ["seed=7"]
+        if pipeline.plan_inputs:
+            from pipelines.curate.samples import write_sample_photos
+
+            inputs = str(Path(out) / f"{name}_inputs")
+            expected = write_sample_photos(inputs)
+            sets.append(f"inputs={json.dumps([inputs])}")
+            click.echo(f"== {name}: {len(expected)} sample photos in {inputs} -> {folder}")
+        else:
+            click.echo(f"== {name}: {num} samples -> {folder}")
+        cfg = load_config(pipeline.config_model, default_config_path(name), sets)
         run = run_pipeline(pipeline, cfg, folder, num, overwrite=True)
         click.echo(f"   {summary_line(run['report'])}")
         result = validate(folder)

@@ -1,0 +1,202 @@
+"""Throughput of ``synth curate`` with every model filter on, against the bare work on the same
+images and cores, and the proof that the aesthetic and NSFW heads share one CLIP forward.
+
+Prints, from one run on this machine:
+  * pipeline images/s (Ray, one model actor per core, scoring pass + decisions + writing)
+    vs the bare loop (read, decode, CLIP forward + both heads, watermark forward) in one process
+    per core on the same images: target >= 0.9
+  * the same against the bare model forwards alone (images decoded beforehand)
+  * CLIP forwards counted for a batch scored by both heads: one, not two
+
+Models are random-weight, in the published formats, built here: open_clip ``--clip-model``
+(ViT-B-32 by default, the CPU-sized choice; ViT-L-14-quickgelu is the production one), LAION's
+aesthetic MLP and NSFW head at its width, and the efficientnet_b3a watermark detector.
+
+    python benchmarks/bench_curate.py --num 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import tempfile
+import time
+import warnings
+
+import numpy as np
+from PIL import Image
+
+from pipelines.curate import PIPELINE
+from synth.config import default_config_path, load_config
+from synth.imageio import decode_image
+from synth.runner import ensure_ray, run_pipeline
+from synth.sources import PhotoPool
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry")
+
+
+def load(path: str) -> np.ndarray:
+    with open(path, "rb") as f:
+        return decode_image(f.read())
+
+
+def make_images(folder: str, num: int, seed: int = 0) -> list[str]:
+    """``num`` distinct JPEGs, 512-1024 px on the long side, cut from the bundled photos."""
+    rng = np.random.default_rng(seed)
+    pixels = [PhotoPool._skimage_pixels(n) for n in PHOTOS]
+    paths = []
+    for i in range(num):
+        src = pixels[i % len(pixels)]
+        h, w = src.shape[:2]
+        ch, cw = int(h * rng.uniform(0.5, 1)), int(w * rng.uniform(0.5, 1))
+        y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        img = Image.fromarray(src[y : y + ch, x : x + cw])
+        scale = rng.uniform(512, 1024) / max(img.size)
+        img = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))), Image.BICUBIC)
+        path = os.path.join(folder, f"{i:06d}.jpg")
+        img.save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def make_models(folder: str, clip_model: str) -> dict[str, str]:
+    import open_clip
+    import timm
+    import torch
+    from torch import nn
+
+    from synth.models.heads import AestheticMLP, NsfwHead
+
+    torch.manual_seed(0)
+    clip = open_clip.create_model(clip_model)
+    dim = open_clip.get_model_config(clip_model)["embed_dim"]
+    files = {k: os.path.join(folder, f) for k, f in (("clip", "clip.bin"), ("aesthetic", "aes.pth"),
+                                                     ("nsfw", "nsfw.pth"), ("watermark", "wm.pt"))}  # fmt: skip
+    torch.save(clip.state_dict(), files["clip"])
+    torch.save(AestheticMLP(dim).state_dict(), files["aesthetic"])
+    head = NsfwHead(dim)
+    head.norm.variance.fill_(1.0)
+    torch.save(head.state_dict(), files["nsfw"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wm = timm.create_model("efficientnet_b3a", pretrained=False, num_classes=2)
+    wm.classifier = nn.Sequential(nn.Linear(1536, 625), nn.ReLU(), nn.Dropout(0.3), nn.Linear(625, 256), nn.ReLU(),
+                                  nn.Linear(256, 2))  # fmt: skip
+    torch.save(wm.state_dict(), files["watermark"])
+    return files
+
+
+def model_sets(files: dict[str, str], clip_model: str) -> list[str]:
+    return [
+        f"filters.clip.model={clip_model}",
+        f"filters.clip.weights={files['clip']}",
+        f"filters.aesthetic.head={files['aesthetic']}",
+        f"filters.nsfw.head={files['nsfw']}",
+        f"filters.watermark.weights={files['watermark']}",
+        "filters.clip.device=cpu",
+        "filters.watermark.device=cpu",
+    ]
+
+
+def _bare_worker(paths, sets, decoded_first, queue) -> None:
+    """The work without the toolkit around it: models loaded, then a plain batched loop."""
+    import torch
+
+    torch.set_num_threads(1)
+    cfg = load_config(PIPELINE.config_model, default_config_path("curate"), sets)
+    stages = [s for s in PIPELINE.build_stages(cfg) if s.keeps_model]
+    for s in stages:
+        s.setup()
+    clip, wm = stages
+    batch = cfg.runtime.batch_size
+    pre = [load(p) for p in paths] if decoded_first else None
+    t0 = time.perf_counter()
+    for i in range(0, len(paths), batch):
+        images = pre[i : i + batch] if pre else [load(p) for p in paths[i : i + batch]]
+        emb = torch.from_numpy(clip.encoder.embed(images))
+        with torch.inference_mode():
+            for head in clip.heads.values():
+                head(emb)
+        wm.detector.predict(images)
+    queue.put(time.perf_counter() - t0)
+
+
+def bare(paths: list[str], sets: list[str], cores: int, decoded_first: bool) -> float:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    parts = [paths[i::cores] for i in range(cores)]
+    procs = [ctx.Process(target=_bare_worker, args=(p, sets, decoded_first, queue)) for p in parts]
+    for p in procs:
+        p.start()
+    times = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return len(paths) / max(times)
+
+
+def one_forward(paths: list[str], sets: list[str]) -> dict:
+    """Score one batch with both heads on; count the CLIP forwards."""
+    cfg = load_config(PIPELINE.config_model, default_config_path("curate"), sets)
+    clip = next(s for s in PIPELINE.build_stages(cfg) if s.name == "clip")
+    clip.setup()
+    rows = [{"_image": load(p)} for p in paths[:16]]
+    clip.process_batch(rows)
+    assert all({"aesthetic", "nsfw"} <= set(r["scores"]) for r in rows)
+    return {
+        "heads": sorted(clip.heads),
+        "clip_forwards": clip.encoder.forwards,
+        "images": clip.encoder.images,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--num", type=int, default=600)
+    ap.add_argument("--clip-model", default="ViT-B-32")
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--json", default=None, help="also write the figures here")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="bench_curate_")
+    os.makedirs(f"{work}/images")
+    paths = make_images(f"{work}/images", args.num)
+    files = make_models(work, args.clip_model)
+    sets = [*model_sets(files, args.clip_model), "runtime.batch_size=16", "runtime.unit_size=50",
+            f"inputs={json.dumps([work + '/images'])}"]  # fmt: skip
+    print(
+        f"{args.num} images, {args.clip_model} + aesthetic + nsfw heads + efficientnet_b3a watermark, {args.cores} cores"
+    )
+
+    figures: dict = {"num": args.num, "clip_model": args.clip_model, "cores": args.cores}
+    figures["one_forward"] = one_forward(paths, sets)
+    print(f"one CLIP forward: {figures['one_forward']}")
+
+    figures["bare_with_decode"] = bare(paths, sets, args.cores, decoded_first=False)
+    figures["bare_models_only"] = bare(paths, sets, args.cores, decoded_first=True)
+    print(f"bare loop, {args.cores} processes: {figures['bare_with_decode']:.2f} images/s with decoding, "
+          f"{figures['bare_models_only']:.2f} images/s model forwards only")  # fmt: skip
+
+    cfg = load_config(PIPELINE.config_model, default_config_path("curate"), sets)
+    ensure_ray(None)
+    t0 = time.perf_counter()
+    run = run_pipeline(PIPELINE, cfg, f"{work}/out", progress=False)
+    wall = time.perf_counter() - t0
+    figures["pipeline"] = args.num / wall
+    figures["stage_seconds"] = run["report"]["stage_seconds"]
+    figures["ratio_vs_bare_with_decode"] = figures["pipeline"] / figures["bare_with_decode"]
+    figures["ratio_vs_bare_models_only"] = figures["pipeline"] / figures["bare_models_only"]
+    print(
+        f"pipeline: {figures['pipeline']:.2f} images/s ({wall:.1f} s incl. model loading, decisions, writing)"
+    )
+    print(f"  worker seconds by stage: {figures['stage_seconds']}")
+    print(f"ratio vs bare (read+decode+models): {figures['ratio_vs_bare_with_decode']:.3f}   target >= 0.9")
+    print(f"ratio vs bare model forwards only: {figures['ratio_vs_bare_models_only']:.3f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
