@@ -47,6 +47,8 @@ test: setup lint
 
 bench: setup
 	$(PY) benchmarks/bench_text_render.py --num 600 --bare 40 --mem-small 400 --mem-large 2000
+	$(PY) benchmarks/bench_phash.py
+	$(PY) benchmarks/bench_curate.py --num 600
 
 clean:
 	rm -rf out .pytest_cache

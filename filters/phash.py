@@ -13,6 +13,7 @@ shared hash array (:func:`candidate_pairs_for_tables`), then :func:`components` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 
 import imagehash
@@ -62,14 +63,28 @@ def popcount(x: np.ndarray) -> np.ndarray:
     return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
 
+SMALL_GROUP = 16
+
+
 def _pairs_sharing_key(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All index pairs (i < j in sorted order) whose keys are equal."""
+    """All index pairs whose keys are equal. Vectorised: pairs (p, p + d) of sorted positions for
+    each offset d below the small-group size; only groups larger than that loop in Python."""
+    n = len(keys)
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    sizes = np.diff(np.r_[starts, len(keys)])
+    sizes = np.diff(np.r_[starts, n])
+    group_end = np.repeat(starts + sizes, sizes)  # per sorted position: the end of its group
+    size_of = np.repeat(sizes, sizes)
     left, right = [], []
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+    small = np.flatnonzero((size_of > 1) & (size_of <= SMALL_GROUP))
+    for d in range(1, min(int(sizes.max(initial=1)), SMALL_GROUP)):
+        small = small[small + d < group_end[small]]
+        if not len(small):
+            break
+        left.append(order[small])
+        right.append(order[small + d])
+    for start, size in zip(starts[sizes > SMALL_GROUP], sizes[sizes > SMALL_GROUP], strict=True):
         members = order[start : start + size]
         i, j = np.triu_indices(size, k=1)
         left.append(members[i])
@@ -82,15 +97,18 @@ def _pairs_sharing_key(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def candidate_pairs_for_tables(hashes: np.ndarray, masks: list[np.uint64], radius: int) -> np.ndarray:
     """Verified pairs (k, 2) of indices within ``radius``, from the given tables (deduplicated)."""
     hashes = hashes.astype(np.uint64, copy=False)
+    n = np.int64(len(hashes))
     found = []
     for mask in masks:
         i, j = _pairs_sharing_key(hashes & mask)
         if len(i):
             close = popcount(hashes[i] ^ hashes[j]) <= radius
-            found.append(np.stack([np.minimum(i, j)[close], np.maximum(i, j)[close]], axis=1))
+            lo, hi = np.minimum(i, j)[close], np.maximum(i, j)[close]
+            found.append(lo.astype(np.int64) * n + hi)  # one int64 per pair: a cheap 1-D unique
     if not found:
         return np.empty((0, 2), np.int64)
-    return np.unique(np.concatenate(found), axis=0)
+    codes = np.unique(np.concatenate(found))
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def components(n: int, pairs: np.ndarray) -> np.ndarray:
@@ -101,15 +119,21 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def near_duplicate_groups(hashes: np.ndarray, radius: int = 4) -> np.ndarray:
-    """Group labels for 64-bit hashes (int64 two's complement or uint64) within ``radius`` bits."""
-    hashes = (
-        np.asarray(hashes).view(np.uint64)
-        if np.asarray(hashes).dtype == np.int64
-        else np.asarray(hashes, np.uint64)
-    )
-    pairs = candidate_pairs_for_tables(hashes, table_masks(radius), radius)
-    return components(len(hashes), pairs)
+PairFinder = Callable[[np.ndarray, list[np.uint64], int], np.ndarray]
+
+
+def near_duplicate_groups(
+    hashes: np.ndarray, radius: int = 4, find_pairs: PairFinder | None = None
+) -> np.ndarray:
+    """Group labels for 64-bit hashes (int64 two's complement or uint64) within ``radius`` bits.
+    Equal hashes are merged first (a crawl's thousand copies of one placeholder cost one entry),
+    then ``find_pairs`` (default: :func:`candidate_pairs_for_tables` here; the curate pass fans
+    the tables out over Ray) checks the tables over the distinct hashes."""
+    hashes = np.asarray(hashes)
+    hashes = hashes.view(np.uint64) if hashes.dtype == np.int64 else hashes.astype(np.uint64)
+    distinct, inverse = np.unique(hashes, return_inverse=True)
+    pairs = (find_pairs or candidate_pairs_for_tables)(distinct, table_masks(radius), radius)
+    return components(len(distinct), pairs)[inverse.reshape(-1)]
 
 
 def representatives(

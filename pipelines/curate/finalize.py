@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
-from filters.phash import MAX_RADIUS, candidate_pairs_for_tables, components, table_masks
+from filters.phash import candidate_pairs_for_tables, near_duplicate_groups
 from pipelines.curate.config import CurateConfig
 from pipelines.curate.decide import MEASURE_COLUMNS, Anchors, decide
 from synth.identity import digest
@@ -42,19 +42,19 @@ def _pairs_task(hashes: np.ndarray, masks: list[np.uint64], radius: int) -> np.n
 
 
 def group_on_ray(hashes: np.ndarray, radius: int, min_size: int = RAY_GROUPING_MIN) -> np.ndarray:
-    """Near-duplicate group labels: the hash array goes to the object store once, each task checks
-    a batch of the multi-index tables, the driver joins the verified pairs into components."""
-    hashes = np.asarray(hashes).view(np.uint64) if np.asarray(hashes).dtype == np.int64 else hashes
-    masks = table_masks(min(radius, MAX_RADIUS))
-    if len(hashes) < min_size:
-        return components(len(hashes), candidate_pairs_for_tables(hashes, masks, radius))
-    ref = ray.put(hashes)
-    parts = max(1, min(len(masks), 2 * int(ray.cluster_resources().get("CPU", 1))))
-    task = ray.remote(num_cpus=1)(_pairs_task)
-    batches = [list(b) for b in np.array_split(np.array(masks, dtype=np.uint64), parts) if len(b)]
-    pairs = ray.get([task.remote(ref, b, radius) for b in batches])
-    joined = np.unique(np.concatenate(pairs), axis=0) if pairs else np.empty((0, 2), np.int64)
-    return components(len(hashes), joined)
+    """Near-duplicate group labels, the tables fanned out over Ray: the distinct hashes go to the
+    object store once, each task checks a batch of the multi-index tables, and the driver joins
+    the verified pairs into components. Small sets stay in this process."""
+
+    def on_ray(distinct: np.ndarray, masks: list[np.uint64], r: int) -> np.ndarray:
+        ref = ray.put(distinct)
+        parts = max(1, min(len(masks), 2 * int(ray.cluster_resources().get("CPU", 1))))
+        task = ray.remote(num_cpus=1)(_pairs_task)
+        batches = [list(b) for b in np.array_split(np.array(masks, dtype=np.uint64), parts) if len(b)]
+        pairs = [p for p in ray.get([task.remote(ref, b, r) for b in batches]) if len(p)]
+        return np.unique(np.concatenate(pairs), axis=0) if pairs else np.empty((0, 2), np.int64)
+
+    return near_duplicate_groups(hashes, radius, find_pairs=on_ray if len(hashes) >= min_size else None)
 
 
 def read_measures(work: OutputDir, plan: list[Unit]) -> pa.Table:

@@ -167,8 +167,13 @@ def test_counts_do_not_add_up_to_inputs(tmp_path):
     assert "2 rows for 3 inputs" in text
 
 
-def test_counts_not_checked_against_inputs_for_curation(tmp_path):
-    out = build(tmp_path, plan=((0, 3),), unit_rows=[rows(2)], run_extra={"source": "images"})
+def test_a_unit_that_counts_its_own_inputs(tmp_path):
+    """A WebDataset unit is planned as one shard; its manifest says how many images it held."""
+    out = build(tmp_path, plan=((0, 3),), unit_rows=[rows(2)])
+    assert "2 rows for 3 inputs" in problems(out)
+    manifest = read_manifest(out, 0)
+    manifest["inputs"] = 2
+    out.write_json("_units/part-000000.json", manifest)
     assert validate(out.uri).ok
 
 
