@@ -218,7 +218,7 @@ def read_unit(
         if entry.kind == "file":
             yield _read_file(entry, max_bytes)
         elif entry.kind == "parquet":
-            yield from _read_parquet(part, image_column, caption_column)
+            yield from _read_parquet(part, image_column, caption_column, max_bytes)
         else:
             yield from _read_tar(entry, max_bytes)
 
@@ -249,7 +249,7 @@ def _cell_bytes(cell) -> tuple[bytes | None, str | None]:
     return None, f"image cell holds {type(cell).__name__}, not bytes"
 
 
-def _read_parquet(part: Slice, image_column: str, caption_column: str) -> Iterator[RawInput]:
+def _read_parquet(part: Slice, image_column: str, caption_column: str, max_bytes: int) -> Iterator[RawInput]:
     entry = part.entry
 
     def raw(row: int, **kw) -> RawInput:
@@ -277,6 +277,8 @@ def _read_parquet(part: Slice, image_column: str, caption_column: str) -> Iterat
     captions = table.column(caption_column).to_pylist() if caption_column in table.column_names else None
     for offset, cell in enumerate(images):
         data, problem = _cell_bytes(cell)
+        if data is not None and len(data) > max_bytes:
+            data, problem = None, f"{len(data)} bytes exceeds decode.max_bytes={max_bytes}"
         caption = captions[offset] if captions and isinstance(captions[offset], str) else None
         item = raw(part.start + offset, data=data, caption=caption)
         if problem:

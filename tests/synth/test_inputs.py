@@ -87,6 +87,10 @@ def test_parquet_cells_hf_struct_raw_bytes_and_unreadable_rows(tmp_path):
     assert all(r.error[0] == "decode_error" for r in raws if r.data is None)
     assert "path-only" in raws[1].error[1]
     assert len({r.sample_id for r in raws}) == 5
+    capped = [
+        r for u in plan_input_units(entries, 10) for r in read_unit(u, image_column="img", max_bytes=10)
+    ]
+    assert capped[0].data is None and "exceeds decode.max_bytes=10" in capped[0].error[1]
     # a missing image column fails the listing, before any work
     with pytest.raises(InputError, match="pass --image-column"):
         list_inputs([str(tmp_path / "hf.parquet")], image_column="picture")
@@ -136,3 +140,12 @@ def test_sample_id_depends_on_root_key_and_bytes(tmp_path):
     (tmp_path / "a.png").write_bytes(png(2))
     second = next(read_unit(plan_input_units(list_inputs([str(tmp_path)]), 4)[0]))
     assert first.sample_id != second.sample_id and first.key == second.key == "a.png"
+
+
+def test_tar_member_paths_are_never_extracted(tmp_path):
+    """Members are read as bytes; a name like ../../x.png writes nothing anywhere."""
+    write_tar(tmp_path / "evil.tar", [("../../escaped.png", png(3)), ("/abs/path.png", png(4))])
+    before = set(tmp_path.parent.parent.iterdir())
+    raws = list(read_unit(plan_input_units(list_inputs([str(tmp_path / "evil.tar")]), 10)[0]))
+    assert [r.data for r in raws] == [png(3), png(4)]
+    assert set(tmp_path.parent.parent.iterdir()) == before and not (tmp_path / "escaped.png").exists()
