@@ -146,6 +146,8 @@ def representatives(
     (earlier outputs under --against) win, then the highest score (NaN counts as lowest), then the
     smallest sample id."""
     n = len(labels)
+    if n == 0:
+        return np.empty(0, np.int64)
     ids = np.asarray(ids, dtype=object).astype(str)
     score = np.zeros(n) if scores is None else np.nan_to_num(np.asarray(scores, float), nan=-np.inf)
     not_first = np.ones(n, bool) if first is None else ~np.asarray(first, bool)

@@ -287,6 +287,12 @@ def _execute(
 
         def submit(slot, unit):
             return slot.run.remote(unit)
+
+        try:
+            return schedule(slots, submit, pending, pipeline.name, progress)
+        finally:  # free their CPUs and GPUs now, for a second pass
+            for actor in actors:
+                ray.kill(actor)
     else:
         for stage in stages:  # cheap CPU stages: check setup here, before spending the cluster
             stage.setup()

@@ -50,14 +50,10 @@ class Decisions:
     stats: dict
 
 
-def score_column(scores: list, name: str) -> np.ndarray:
+def score_column(scores: pa.ChunkedArray, name: str) -> np.ndarray:
     """One score per row from the ``scores`` map column (NaN where it was not computed)."""
-    out = np.full(len(scores), np.nan)
-    for i, pairs in enumerate(scores):
-        for key, value in pairs or ():
-            if key == name:
-                out[i] = value
-    return out
+    values = pc.map_lookup(scores, pa.scalar(name), "first")
+    return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy()
 
 
 def decide(
@@ -69,7 +65,7 @@ def decide(
     detail = table.column("detail").to_pylist()
     dup_of: list[str | None] = [None] * len(ids)
     width, height = table.column("width").to_pylist(), table.column("height").to_pylist()
-    scores = table.column("scores").to_pylist()
+    scores = table.column("scores")
     aes = score_column(scores, "aesthetic")
     nsfw_p, wm_p = score_column(scores, "nsfw"), score_column(scores, "watermark")
     stats: dict = {}

@@ -57,6 +57,11 @@ def test_resolution_then_exact_then_scores_in_order():
     assert d.detail[1] == "nsfw 0.900 > 0.5"
 
 
+def test_nothing_left_for_near_duplicates():
+    d = decide(table([{"scores": {"aesthetic": 1.0}}, {"width": 10}]), filters(aesthetic__min=5.0))
+    assert d.reason == ["low_aesthetic", "too_small"] and d.stats["near_duplicate_groups"] == 0
+
+
 def test_missing_scores_never_reject():
     d = decide(table([{}, {"scores": {"aesthetic": 9.0}}]), filters(aesthetic__min=5.0))
     assert d.status == ["kept", "kept"]
