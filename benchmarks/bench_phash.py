@@ -13,7 +13,8 @@ Prints, from one run on this machine:
     1.0, and whether the two partitions are identical
   * with ``--extra-radii``: the same time (and exactness on a subset) at ``--extra-sizes`` for radii above
     4, where DESIGN expects the cost to grow faster; configurations whose expected chance candidates
-    exceed ``--max-candidates`` are skipped (they would not fit in memory), with the estimate printed
+    exceed ``--max-candidates`` are skipped (one table's index pairs alone would need gigabytes), with
+    the estimate printed
 
     python benchmarks/bench_phash.py --sizes 100000 1000000
     python benchmarks/bench_phash.py --extra-radii 6 8 10 --extra-sizes 100000 1000000 --json out/phash.json
@@ -22,20 +23,44 @@ Prints, from one run on this machine:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import resource
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import poisson
 
-from filters.phash import _pairs_sharing_key, near_duplicate_groups, popcount, table_masks
+from filters import phash as phash_module
+from filters.phash import _pairs_in_table, near_duplicate_groups, popcount, table_masks
 
 U64_MAX = np.iinfo(np.uint64).max
+
+
+def provenance() -> dict:
+    """Which filters/phash.py was measured: its SHA-256 and the checkout's commit (and if it is edited)."""
+    path = Path(phash_module.__file__)
+    out = {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+    try:
+        git = ["git", "-C", str(path.parent)]
+        out["commit"] = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        out["edited"] = bool(
+            subprocess.run(
+                [*git, "status", "--porcelain", str(path)], capture_output=True, text=True
+            ).stdout.strip()
+        )
+    except OSError:
+        pass
+    return out
 
 
 def mib(nbytes: float) -> int:
@@ -130,6 +155,15 @@ def expected_chance_candidates(n: int, radius: int) -> float:
     return sum(n * (n - 1) / 2 / 2.0 ** int(m).bit_count() for m in table_masks(radius))
 
 
+def expected_buckets(n: int, radius: int, min_size: int) -> float:
+    """Keys held by ``min_size`` or more of ``n`` uniform random hashes, summed over the tables."""
+    total = 0.0
+    for m in table_masks(radius):
+        buckets = 2.0 ** int(m).bit_count()
+        total += buckets * float(poisson.sf(min_size - 1, n / buckets))
+    return total
+
+
 def groups_summary(labels: np.ndarray) -> dict:
     counts = np.bincount(np.unique(labels, return_inverse=True)[1])
     multi = counts[counts > 1]
@@ -141,15 +175,18 @@ def groups_summary(labels: np.ndarray) -> dict:
     }
 
 
-def timed_groups(hashes: np.ndarray, radius: int) -> tuple[np.ndarray, dict]:
-    """The headline: only ``near_duplicate_groups`` is inside the timer."""
+def timed_groups(hashes: np.ndarray, radius: int, repeat: int = 1) -> tuple[np.ndarray, dict]:
+    """The headline: only ``near_duplicate_groups`` is inside the timer (best of ``repeat`` calls)."""
     before = rss()
+    runs = []
     with PeakRss() as mem:
-        t0 = time.perf_counter()
-        labels = near_duplicate_groups(hashes, radius)
-        seconds = time.perf_counter() - t0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            labels = near_duplicate_groups(hashes, radius)
+            runs.append(time.perf_counter() - t0)
     return labels, {
-        "seconds": round(seconds, 3),
+        "seconds": round(min(runs), 3),
+        "all_seconds": [round(x, 3) for x in runs],
         "rss_before_mb": mib(before),
         "rss_peak_during_mb": mib(mem.peak),
         "rss_after_mb": mib(rss()),
@@ -157,34 +194,56 @@ def timed_groups(hashes: np.ndarray, radius: int) -> tuple[np.ndarray, dict]:
     }
 
 
-def count_pairs(hashes: np.ndarray, radius: int) -> dict:
-    """Untimed pass over the same tables as ``candidate_pairs_for_tables``, counting what it discards.
+def sorted_unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` by sorting: numpy 2.4 answers plain ``np.unique`` of integers from a hash table,
+    ~100x slower than a sort at 10M mostly-distinct values (21.8 s against 0.2 s here)."""
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]]
 
-    Candidates are counted once per table that produces them (what the popcount verifies); verified
-    pairs likewise, and again after the deduplication across tables. Seconds per phase, for the profile."""
-    hashes = hashes.astype(np.uint64, copy=False)
+
+def run_lengths(sorted_x: np.ndarray) -> np.ndarray:
+    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+    return np.diff(np.r_[starts, len(sorted_x)])
+
+
+def best_of(figures: dict) -> str:
+    runs = figures["all_seconds"]
+    return f" (best of {len(runs)}: {', '.join(f'{x:.3f}' for x in runs)})" if len(runs) > 1 else ""
+
+
+def count_pairs(hashes: np.ndarray, radius: int) -> dict:
+    """Untimed pass doing what ``near_duplicate_groups`` does (equal hashes merged, then every table's
+    candidates from ``_pairs_in_table``, verified by popcount, deduplicated as one int64 per pair),
+    counting what it discards. Candidates are counted once per table that produces them (what the
+    popcount verifies), verified pairs likewise and again after deduplication; also the keys shared
+    by 2+ hashes. Seconds per phase, for the profile."""
+    phase = {"distinct": 0.0, "tables": 0.0, "dedup": 0.0}
+    t0 = time.perf_counter()
+    distinct = sorted_unique(hashes.astype(np.uint64))
+    phase["distinct"] = time.perf_counter() - t0
+    n = np.int64(len(distinct))
     masks = table_masks(radius)
-    phase = {"share_key": 0.0, "verify": 0.0, "dedup": 0.0}
-    candidates = verified = 0
+    candidates = verified = shared = 0
     found = []
     for mask in masks:
         t0 = time.perf_counter()
-        i, j = _pairs_sharing_key(hashes & mask)
-        t1 = time.perf_counter()
-        if len(i):
-            close = popcount(hashes[i] ^ hashes[j]) <= radius
-            candidates += len(i)
-            verified += int(close.sum())
-            found.append(np.stack([np.minimum(i, j)[close], np.maximum(i, j)[close]], axis=1))
-        phase["share_key"] += t1 - t0
-        phase["verify"] += time.perf_counter() - t1
+        codes, checked = _pairs_in_table(distinct, mask, radius)
+        phase["tables"] += time.perf_counter() - t0
+        counts = run_lengths(np.sort(distinct & mask))  # not timed: only for the counts
+        shared += int((counts > 1).sum())
+        candidates += checked
+        verified += len(codes)
+        found.append(codes)
     t0 = time.perf_counter()
-    unique = len(np.unique(np.concatenate(found), axis=0)) if found else 0
+    unique = len(sorted_unique(np.concatenate(found))) if found else 0
     phase["dedup"] = time.perf_counter() - t0
     return {
+        "distinct_hashes": int(n),
         "tables": len(masks),
         "candidate_pairs": candidates,
-        "expected_chance_candidates": round(expected_chance_candidates(len(hashes), radius)),
+        "expected_chance_candidates": round(expected_chance_candidates(int(n), radius)),
+        "shared_keys": shared,
+        "expected_chance_shared_keys": round(expected_buckets(int(n), radius, 2)),
         "verified_pairs_with_repeats": verified,
         "verified_pairs_unique": unique,
         "candidates_per_verified_unique": round(candidates / unique, 2) if unique else None,
@@ -259,11 +318,12 @@ def main() -> None:
     ap.add_argument("--radius", type=int, default=4)
     ap.add_argument("--planted", type=float, default=0.1, help="fraction of hashes in planted clusters")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=1, help="calls per size; the best time is reported")
     ap.add_argument(
         "--count-max-size",
         type=int,
         default=10_000_000,
-        help="run the untimed candidate-counting pass only for sizes up to this (it costs about one more call)",
+        help="run the untimed candidate-counting pass only for sizes up to this (costs about one more call)",
     )
     ap.add_argument("--recall-subset", type=int, default=20_000, help="hashes (whole planted clusters)")
     ap.add_argument("--extra-radii", type=int, nargs="*", default=[], help="radii above 4 to report too")
@@ -281,19 +341,29 @@ def main() -> None:
         "config": {k: v for k, v in vars(args).items() if k != "json"},
         "cores": psutil.cpu_count(logical=True),
         "memory_total_mb": mib(psutil.virtual_memory().total),
+        "phash_py": provenance(),
         "sizes": {},
     }
-    print(f"near_duplicate_groups, radius {args.radius}, {args.planted:.0%} planted in clusters of 2-5")
-    first: tuple[Dataset, np.ndarray] | None = None
+    ph = result["phash_py"]
+    print(
+        f"near_duplicate_groups, radius {args.radius}, {args.planted:.0%} planted in clusters of 2-5; "
+        f"filters/phash.py sha256 {ph['sha256']} at commit {ph.get('commit')}"
+        f"{' (edited)' if ph.get('edited') else ''}; {result['cores']} cores"
+    )
+    # the recall subset comes from the smallest size with enough planted hashes (else the largest)
+    enough = [n for n in args.sizes if n * args.planted >= args.recall_subset]
+    recall_from = min(enough) if enough else max(args.sizes)
+    source: tuple[Dataset, np.ndarray] | None = None
     for n in args.sizes:
         t0 = time.perf_counter()
         data = make_dataset(n, args.radius, args.planted, args.seed + n)
         gen_s = time.perf_counter() - t0
-        labels, figures = timed_groups(data.hashes, args.radius)
+        labels, figures = timed_groups(data.hashes, args.radius, args.repeat)
         figures = {"generate_seconds": round(gen_s, 3), **figures, **groups_summary(labels)}
         figures["planted_clusters"] = int(len(data.sizes))
         print(
-            f"  N={n:>11,}: {figures['seconds']:9.3f} s  (generate {gen_s:.2f} s)  RSS before "
+            f"  N={n:>11,}: {figures['seconds']:9.3f} s{best_of(figures)}  (generate {gen_s:.2f} s)  "
+            f"RSS before "
             f"{figures['rss_before_mb']} MB, peak during {figures['rss_peak_during_mb']} MB, after "
             f"{figures['rss_after_mb']} MB  groups>=2 {figures['groups_of_2_or_more']:,} "
             f"(planted clusters {figures['planted_clusters']:,}, largest group {figures['largest_group']})"
@@ -303,17 +373,22 @@ def main() -> None:
             figures["counts"] = c
             ps = c["pass_seconds"]
             print(
-                f"      {c['tables']} tables: candidate pairs {c['candidate_pairs']:,} (chance alone expected "
-                f"{c['expected_chance_candidates']:,}), verified {c['verified_pairs_with_repeats']:,} "
-                f"with repeats, {c['verified_pairs_unique']:,} unique; untimed counting pass: share key "
-                f"{ps['share_key']:.2f} s, verify {ps['verify']:.2f} s, dedup {ps['dedup']:.2f} s"
+                f"      {c['distinct_hashes']:,} distinct hashes, {c['tables']} tables: candidate pairs "
+                f"{c['candidate_pairs']:,} (chance alone expected {c['expected_chance_candidates']:,}), "
+                f"verified {c['verified_pairs_with_repeats']:,} with repeats, {c['verified_pairs_unique']:,} "
+                f"unique (pairs of distinct hashes)"
+            )
+            print(
+                f"      keys shared by 2+ hashes {c['shared_keys']:,} (chance alone expected "
+                f"{c['expected_chance_shared_keys']:,}); untimed counting pass: distinct {ps['distinct']:.2f} s, "
+                f"tables {ps['tables']:.2f} s, dedup {ps['dedup']:.2f} s"
             )
         else:
             figures["counts"] = None
             print(f"      candidate counts not computed above --count-max-size {args.count_max_size:,}")
         result["sizes"][str(n)] = figures
-        if first is None:
-            first = (data, labels)
+        if n == recall_from and source is None:
+            source = (data, labels)
         del data, labels
 
     lo, hi = min(args.sizes), max(args.sizes)
@@ -329,17 +404,18 @@ def main() -> None:
             f"(log-log slope {slope:.3f}); target <= 12x for 10x the hashes at radius 4{verdict}"
         )
 
-    if first is not None and args.recall_subset > 0:
-        data, labels = first
+    if source is not None and args.recall_subset > 0:
+        data, labels = source
         ex = exactness(data, args.radius, args.recall_subset, args.seed, labels)
         result["exactness"] = {"drawn_from_size": len(data.hashes), **ex}
         print(
             f"exactness on {ex['subset']:,} planted hashes ({ex['planted_clusters']:,} whole clusters, from "
-            f"N={len(data.hashes):,}): brute-force pairs {ex['brute_force_pairs']:,} ({ex['brute_force_seconds']} s), "
+            f"N={len(data.hashes):,}): brute-force pairs {ex['brute_force_pairs']:,} "
+            f"({ex['brute_force_seconds']} s), "
             f"recall {ex['recall']} (must be 1.0), partitions equal: {ex['partitions_equal']}, recall within "
             f"the full-dataset grouping {ex['recall_in_full_dataset_grouping']}"
         )
-    first = None
+    source = None
 
     if args.extra_radii:
         result["extra_radii"] = {}
@@ -349,20 +425,35 @@ def main() -> None:
         for n in args.extra_sizes:
             est = expected_chance_candidates(n, r)
             if est > args.max_candidates:
-                rows[str(n)] = {"skipped": True, "expected_chance_candidates": est}
+                per_table = max(n * (n - 1) / 2 / 2.0 ** int(m).bit_count() for m in table_masks(r))
+                rows[str(n)] = {
+                    "skipped": True,
+                    "expected_chance_candidates": est,
+                    "largest_table_expected_candidates": per_table,
+                }
                 print(
-                    f"  r={r:>2} N={n:>11,}: skipped, {est:.3g} chance candidate pairs expected "
-                    f"({est / len(table_masks(r)):.3g} per table, ~{est / len(table_masks(r)) * 16 / 2**30:.0f} GiB "
-                    f"of index pairs per table before verification) > --max-candidates {args.max_candidates:.3g}"
+                    f"  r={r:>2} N={n:>11,}: skipped, {est:.3g} chance candidate pairs expected over "
+                    f"{len(table_masks(r))} tables, {per_table:.3g} in the largest (each costs ~40 B of "
+                    f"temporaries before verification: ~{per_table * 40 / 2**30:.0f} GiB) > "
+                    f"--max-candidates "
+                    f"{args.max_candidates:.3g}"
                 )
                 continue
             data = make_dataset(n, r, args.planted, args.seed + n + r)
-            labels, figures = timed_groups(data.hashes, r)
-            figures = {**figures, **groups_summary(labels), "expected_chance_candidates": round(est)}
+            labels, figures = timed_groups(data.hashes, r, args.repeat)
+            figures = {
+                **figures,
+                **groups_summary(labels),
+                "expected_chance_candidates": round(est),
+                "expected_chance_shared_keys": round(expected_buckets(n, r, 2)),
+            }
             rows[str(n)] = figures
             print(
-                f"  r={r:>2} N={n:>11,}: {figures['seconds']:9.3f} s  {len(table_masks(r))} tables, chance "
-                f"candidates expected {est:.3g}, RSS peak during {figures['rss_peak_during_mb']} MB, "
+                f"  r={r:>2} N={n:>11,}: {figures['seconds']:9.3f} s{best_of(figures)}  "
+                f"{len(table_masks(r))} tables, chance candidates expected {est:.3g}, "
+                f"Python-loop groups expected "
+                f"{figures['expected_chance_python_loop_groups']:,}, "
+                f"RSS peak during {figures['rss_peak_during_mb']} MB, "
                 f"groups>=2 {figures['groups_of_2_or_more']:,}"
             )
             del labels
@@ -372,7 +463,8 @@ def main() -> None:
             rows["exactness"] = ex
             print(
                 f"  r={r:>2} exactness on {ex['subset']:,} planted hashes: brute-force pairs "
-                f"{ex['brute_force_pairs']:,}, recall {ex['recall']}, partitions equal: {ex['partitions_equal']}"
+                f"{ex['brute_force_pairs']:,}, recall {ex['recall']}, "
+                f"partitions equal: {ex['partitions_equal']}"
             )
             del data
 

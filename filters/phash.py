@@ -7,7 +7,8 @@ every pair within the radius. Candidates that share a key are verified by popcou
 the connected components of the verified pairs. Wide keys (b=8, 4 blocks = 32 bits at the default
 r=4: 70 tables) keep chance candidates near linear in N; every radius up to 10 stays exact.
 
-Each table is independent, so a dataset-wide pass runs one Ray task per batch of tables over the
+Each table is one sort of packed (key, index) words plus vectorised verification, independent of
+the others, so a dataset-wide pass runs one Ray task per batch of tables over the
 shared hash array (:func:`candidate_pairs_for_tables`), then :func:`components` on the driver.
 """
 
@@ -63,51 +64,71 @@ def popcount(x: np.ndarray) -> np.ndarray:
     return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
 
-SMALL_GROUP = 16
+def _runs(mask: int) -> list[tuple[int, int]]:
+    """The (lowest bit, width) of each run of set bits in ``mask``."""
+    runs, bit = [], 0
+    while bit < 64:
+        if mask >> bit & 1:
+            width = 0
+            while bit + width < 64 and mask >> (bit + width) & 1:
+                width += 1
+            runs.append((bit, width))
+            bit += width
+        else:
+            bit += 1
+    return runs
 
 
-def _pairs_sharing_key(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All index pairs whose keys are equal. Vectorised: pairs (p, p + d) of sorted positions for
-    each offset d below the small-group size; only groups larger than that loop in Python."""
-    n = len(keys)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    group_end = np.repeat(starts + sizes, sizes)  # per sorted position: the end of its group
-    size_of = np.repeat(sizes, sizes)
-    left, right = [], []
-    small = np.flatnonzero((size_of > 1) & (size_of <= SMALL_GROUP))
-    for d in range(1, min(int(sizes.max(initial=1)), SMALL_GROUP)):
-        small = small[small + d < group_end[small]]
-        if not len(small):
-            break
-        left.append(order[small])
-        right.append(order[small + d])
-    for start, size in zip(starts[sizes > SMALL_GROUP], sizes[sizes > SMALL_GROUP], strict=True):
-        members = order[start : start + size]
-        i, j = np.triu_indices(size, k=1)
-        left.append(members[i])
-        right.append(members[j])
-    if not left:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(left), np.concatenate(right)
+def _sorted_by_key(hashes: np.ndarray, mask: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """(order, sorted keys): positions that put equal keys next to each other. The table's key bits
+    are packed into the high bits of one uint64 with the row index below them, so one plain
+    ``np.sort`` (no argsort, no gather) does it; keys too wide to share a word fall back to argsort."""
+    key, bits = np.zeros(len(hashes), np.uint64), 0
+    for low, width in _runs(int(mask)):
+        key |= ((hashes >> np.uint64(low)) & np.uint64((1 << width) - 1)) << np.uint64(bits)
+        bits += width
+    index_bits = max(1, (len(hashes) - 1).bit_length())
+    if bits + index_bits > 64:
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+    packed = np.sort((key << np.uint64(index_bits)) | np.arange(len(hashes), dtype=np.uint64))
+    return (packed & np.uint64((1 << index_bits) - 1)).astype(np.int64), packed >> np.uint64(index_bits)
+
+
+def _pairs_in_table(hashes: np.ndarray, mask: np.uint64, radius: int) -> tuple[np.ndarray, int]:
+    """(verified pairs of one table as ``i * n + j`` codes with i < j, candidates checked). Pairs
+    (p, p + d) of sorted positions with equal keys are made one offset d at a time and verified by
+    popcount at once, so memory stays linear even where a key is shared by many hashes."""
+    n = len(hashes)
+    order, keys = _sorted_by_key(hashes, mask)
+    same = keys[1:] == keys[:-1]
+    start = np.flatnonzero(same)
+    found, candidates, d = [], 0, 1
+    while len(start):
+        i, j = order[start], order[start + d]
+        candidates += len(i)
+        close = popcount(hashes[i] ^ hashes[j]) <= radius
+        if close.any():
+            found.append(np.minimum(i, j)[close] * np.int64(n) + np.maximum(i, j)[close])
+        start = start[start + d < n - 1]
+        start = start[same[start + d]]
+        d += 1
+    return (np.concatenate(found) if found else np.empty(0, np.int64)), candidates
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting (numpy 2's hash-based unique of integers is far slower at 10M)."""
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
 
 
 def candidate_pairs_for_tables(hashes: np.ndarray, masks: list[np.uint64], radius: int) -> np.ndarray:
     """Verified pairs (k, 2) of indices within ``radius``, from the given tables (deduplicated)."""
     hashes = hashes.astype(np.uint64, copy=False)
-    n = np.int64(len(hashes))
-    found = []
-    for mask in masks:
-        i, j = _pairs_sharing_key(hashes & mask)
-        if len(i):
-            close = popcount(hashes[i] ^ hashes[j]) <= radius
-            lo, hi = np.minimum(i, j)[close], np.maximum(i, j)[close]
-            found.append(lo.astype(np.int64) * n + hi)  # one int64 per pair: a cheap 1-D unique
-    if not found:
-        return np.empty((0, 2), np.int64)
-    codes = np.unique(np.concatenate(found))
+    n = np.int64(max(len(hashes), 1))
+    codes = _sorted_unique(
+        np.concatenate([_pairs_in_table(hashes, m, radius)[0] for m in masks] or [[]]).astype(np.int64)
+    )
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -131,9 +152,9 @@ def near_duplicate_groups(
     the tables out over Ray) checks the tables over the distinct hashes."""
     hashes = np.asarray(hashes)
     hashes = hashes.view(np.uint64) if hashes.dtype == np.int64 else hashes.astype(np.uint64)
-    distinct, inverse = np.unique(hashes, return_inverse=True)
+    distinct = _sorted_unique(hashes)
     pairs = (find_pairs or candidate_pairs_for_tables)(distinct, table_masks(radius), radius)
-    return components(len(distinct), pairs)[inverse.reshape(-1)]
+    return components(len(distinct), pairs)[np.searchsorted(distinct, hashes)]
 
 
 def representatives(

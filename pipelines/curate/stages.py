@@ -7,6 +7,8 @@ say (not an image, a bomb, unreadable) is final here.
 
 from __future__ import annotations
 
+import numpy as np
+
 from filters.exact_dedup import pixel_digest
 from filters.phash import phash
 from pipelines.curate.config import CurateConfig
@@ -67,10 +69,10 @@ class Decode(Stage):
         return row
 
 
-class ClipScores(Stage):
-    """One CLIP forward per image; the aesthetic and NSFW heads both read that embedding."""
+class ModelStage(Stage):
+    """A stage that keeps a model loaded (on an actor, with a GPU share where there are GPUs) and
+    adds scores to rows."""
 
-    name = "clip"
     keeps_model = True
     error_reason = "model_error"
     reads = ("_image",)
@@ -79,6 +81,18 @@ class ClipScores(Stage):
     def __init__(self, cfg: CurateConfig):
         self.cfg = cfg.filters
         self.resources = Resources(cpus=1.0, gpus=cfg.runtime.gpus_per_worker)
+
+    @staticmethod
+    def add_scores(rows: list[Row], scores: dict[str, np.ndarray]) -> list[Row]:
+        for i, row in enumerate(rows):
+            row["scores"] = {**(row.get("scores") or {}), **{k: float(v[i]) for k, v in scores.items()}}
+        return rows
+
+
+class ClipScores(ModelStage):
+    """One CLIP forward per image; the aesthetic and NSFW heads both read that embedding."""
+
+    name = "clip"
 
     def setup(self) -> None:
         from filters.clip import load_encoder
@@ -98,32 +112,20 @@ class ClipScores(Stage):
         emb = torch.from_numpy(self.encoder.embed([r["_image"] for r in rows])).to(self.encoder.device)
         with torch.inference_mode():
             scores = {name: head(emb).float().cpu().numpy() for name, head in self.heads.items()}
-        for i, row in enumerate(rows):
-            row["scores"] = {**(row.get("scores") or {}), **{k: float(v[i]) for k, v in scores.items()}}
-        return rows
+        return self.add_scores(rows, scores)
 
 
-class WatermarkScore(Stage):
+class WatermarkScore(ModelStage):
     name = "watermark"
-    keeps_model = True
-    error_reason = "model_error"
-    reads = ("_image",)
-    writes = ("scores",)
-
-    def __init__(self, cfg: CurateConfig):
-        self.cfg = cfg.filters.watermark
-        self.resources = Resources(cpus=1.0, gpus=cfg.runtime.gpus_per_worker)
 
     def setup(self) -> None:
         from synth.models.watermark import WatermarkDetector
 
-        self.detector = WatermarkDetector(self.cfg.weights, self.cfg.arch, self.cfg.device)
+        wm = self.cfg.watermark
+        self.detector = WatermarkDetector(wm.weights, wm.arch, wm.device)
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
-        probs = self.detector.predict([r["_image"] for r in rows])
-        for row, p in zip(rows, probs, strict=True):
-            row["scores"] = {**(row.get("scores") or {}), "watermark": float(p)}
-        return rows
+        return self.add_scores(rows, {"watermark": self.detector.predict([r["_image"] for r in rows])})
 
 
 class Release(Stage):

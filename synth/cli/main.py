@@ -93,21 +93,36 @@ def _common_options(func):
     return func
 
 
-def _runtime_sets(overrides, address, workers) -> list[str]:
-    sets = list(overrides)
-    if address:
-        sets.append(f"runtime.address={json.dumps(address)}")
-    if workers:
-        sets.append(f"runtime.workers={workers}")
+def _runtime_sets(common: dict) -> list[str]:
+    """The --set overrides plus what the shared options say about the runtime."""
+    sets = list(common["overrides"])
+    if common["address"]:
+        sets.append(f"runtime.address={json.dumps(common['address'])}")
+    if common["workers"]:
+        sets.append(f"runtime.workers={common['workers']}")
     return sets
 
 
-def _finish(out: str, run: dict, preview: bool) -> None:
+def _run(pipeline: Pipeline, common: dict, sets: list[str], num: int | None = None, **flags) -> None:
+    """Load the config with ``sets``, run, then print where the output went and its counts."""
+    path = common["config_path"] or default_config_path(pipeline.name)
+    cfg = load_config(pipeline.config_model, path, sets)
+    out = common["out"]
+    run = run_pipeline(
+        pipeline,
+        cfg,
+        out,
+        num,
+        overwrite=common["overwrite"],
+        retry_errors=common["retry_errors"],
+        progress=not common["quiet"],
+        **flags,
+    )
     click.echo(f"wrote {OutputDir(out).uri}: {summary_line(run['report'])}")
     for name, state in (run.get("models") or {}).get("filters", {}).items():
         if state != "on":
             click.echo(f"  {name} filter {state}")
-    if preview:
+    if common["preview"]:
         click.echo(f"preview: {write_preview(out)}")
 
 
@@ -127,33 +142,15 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         help="Text file, one text per line.",
     )
     @_common_options
-    def command(
-        num,
-        seed,
-        images,
-        corpus,
-        out,
-        config_path,
-        overrides,
-        address,
-        workers,
-        overwrite,
-        retry_errors,
-        preview,
-        quiet,
-    ):
-        sets = _runtime_sets(overrides, address, workers)
+    def command(num, seed, images, corpus, **common):
+        sets = _runtime_sets(common)
         if seed is not None:
             sets.append(f"seed={seed}")
         if images:
             sets.append(f"sources.images={json.dumps(images)}")
         if corpus:
             sets.append(f"sources.corpus={json.dumps(corpus)}")
-        cfg = load_config(pipeline.config_model, config_path or default_config_path(pipeline.name), sets)
-        run = run_pipeline(
-            pipeline, cfg, out, num, overwrite=overwrite, retry_errors=retry_errors, progress=not quiet
-        )
-        _finish(out, run, preview)
+        _run(pipeline, common, sets, num)
 
     return command
 
@@ -194,37 +191,13 @@ def _inputs_command(pipeline: Pipeline) -> click.Command:
         help="Re-decide an existing output with new thresholds from its stored scores (no model runs).",
     )
     @_common_options
-    def command(
-        inputs,
-        image_column,
-        against,
-        rethreshold,
-        out,
-        config_path,
-        overrides,
-        address,
-        workers,
-        overwrite,
-        retry_errors,
-        preview,
-        quiet,
-    ):
-        sets = [f"inputs={json.dumps(list(inputs))}"] + _runtime_sets(overrides, address, workers)
+    def command(inputs, image_column, against, rethreshold, **common):
+        sets = [f"inputs={json.dumps(list(inputs))}"] + _runtime_sets(common)
         if image_column:
             sets.append(f"image_column={json.dumps(image_column)}")
         if against:
             sets.append(f"against={json.dumps(list(against))}")
-        cfg = load_config(pipeline.config_model, config_path or default_config_path(pipeline.name), sets)
-        run = run_pipeline(
-            pipeline,
-            cfg,
-            out,
-            overwrite=overwrite,
-            retry_errors=retry_errors,
-            rethreshold=rethreshold,
-            progress=not quiet,
-        )
-        _finish(out, run, preview)
+        _run(pipeline, common, sets, rethreshold=rethreshold)
 
     return command
 
