@@ -7,7 +7,7 @@ every pair within the radius. Candidates that share a key are verified by popcou
 the connected components of the verified pairs. Wide keys (b=8, 4 blocks = 32 bits at the default
 r=4: 70 tables) keep chance candidates near linear in N. Above r=7 the keys narrow (12 blocks,
 10 to 21 bits), chance candidates grow as N^2 / 2^bits per table, and large sets get slow: exact
-still, but the benchmark reports r=8 at 1M in about 30 s and r=10 only at 100k.
+still, but slower: ``benchmarks/bench_phash.py --extra-radii`` reports the cost at 100k and 1M.
 
 Each table is one sort of packed (key, index) words plus vectorised verification, independent of
 the others, so a dataset-wide pass runs one Ray task per batch of tables over the
