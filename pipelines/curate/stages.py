@@ -55,7 +55,7 @@ class Decode(Stage):
         self.max_pixels = cfg.decode.max_pixels
 
     def process_row(self, row: Row) -> Row:
-        data = row.pop("_bytes")
+        data = row["_bytes"]  # kept until Release: a batch that fails is retried row by row
         try:
             img = decode(data, self.max_pixels)
         except DecodeError as e:
@@ -129,13 +129,14 @@ class WatermarkScore(ModelStage):
 
 
 class Release(Stage):
-    """Drop the decoded pixels once scored, so a unit holds only encoded bytes."""
+    """Drop the decoded pixels and the input bytes once scored, so a unit holds only what it writes."""
 
     name = "release"
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
         for row in rows:
             row.pop("_image", None)
+            row.pop("_bytes", None)
         return rows
 
 

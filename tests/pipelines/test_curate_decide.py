@@ -129,3 +129,26 @@ def test_exact_copies_point_at_the_keeper_of_their_near_group():
     d = decide(t, filters(aesthetic__min=0.0))
     assert d.reason == ["duplicate_near", "duplicate_exact", None]
     assert d.dup_of == ["id02", "id02", None]
+
+
+def test_decode_stage_survives_a_row_by_row_retry():
+    """run_stages retries a failed batch row by row: the decode stage must be idempotent per row."""
+    from pipelines.curate.stages import Decode
+    from synth.imageio import encode_png
+    from synth.stage import run_stages
+
+    class Boom(Decode):
+        calls = 0
+
+        def process_batch(self, rows):
+            Boom.calls += 1
+            out = super().process_batch(rows)
+            if Boom.calls == 1:
+                raise RuntimeError("the whole batch failed once")
+            return out
+
+    good = encode_png(np.full((300, 300, 3), 90, np.uint8))
+    rows = [{"sample_id": f"s{i}", "target_image": {"bytes": None, "path": f"p{i}"}, "meta": {}, "_bytes": good}
+            for i in range(3)]  # fmt: skip
+    run_stages([Boom(CurateConfig())], rows, batch_size=3)
+    assert [r["status"] for r in rows] == ["kept"] * 3 and all(r["width"] == 300 for r in rows)
