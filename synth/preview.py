@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from PIL import Image
 
 from synth.imageio import DecodeError, decode_image
@@ -70,9 +71,12 @@ def _rows_by_id(out: OutputDir, ids: set[str]) -> dict[str, dict[str, Any]]:
     """Kept rows with these ids (the representatives that duplicates point at)."""
     found: dict[str, dict[str, Any]] = {}
     for shard in out.list("data", ".parquet") if ids else []:
-        table = read_table(out, shard)
-        mask = pc.is_in(table.column("sample_id"), value_set=pa.array(sorted(ids - set(found))))
-        found.update({r["sample_id"]: r for r in table.filter(mask).to_pylist()})
+        with out.fs.open_input_file(out.path(shard)) as f:  # the id column first; rows only on a match
+            mask = pc.is_in(
+                pq.read_table(f, columns=["sample_id"]).column("sample_id"), value_set=pa.array(sorted(ids))
+            )
+        if pc.any(mask).as_py():
+            found.update({r["sample_id"]: r for r in read_table(out, shard).filter(mask).to_pylist()})
         if len(found) == len(ids):
             break
     return found

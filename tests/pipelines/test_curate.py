@@ -357,3 +357,12 @@ def test_model_filters_score_every_image_and_rethreshold(
             assert (r["reason"] == "low_aesthetic") == low
     assert any(r["reason"] == "low_aesthetic" for r in after.values())
     assert validate(str(out)).ok
+
+
+def test_preview_shows_duplicates_beside_their_keeper(sample_run):
+    from synth.preview import write_preview
+
+    out, _ = sample_run
+    page = Path(write_preview(str(out))).read_text()
+    assert "kept instead:" in page and "duplicate_near" in page
+    assert len(list((out / "preview" / "img").glob("*_rep.jpg"))) >= 1
