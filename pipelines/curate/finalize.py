@@ -37,10 +37,6 @@ WORK_SCHEMA = pa.schema([*SCHEMA, pa.field("pixel_digest", pa.string())], metada
 RAY_GROUPING_MIN = 200_000
 
 
-def _pairs_task(hashes: np.ndarray, masks: list[np.uint64], radius: int) -> np.ndarray:
-    return candidate_pairs_for_tables(hashes, masks, radius)
-
-
 def group_on_ray(hashes: np.ndarray, radius: int, min_size: int = RAY_GROUPING_MIN) -> np.ndarray:
     """Near-duplicate group labels, the tables fanned out over Ray: the distinct hashes go to the
     object store once, each task checks a batch of the multi-index tables, and the driver joins
@@ -49,7 +45,7 @@ def group_on_ray(hashes: np.ndarray, radius: int, min_size: int = RAY_GROUPING_M
     def on_ray(distinct: np.ndarray, masks: list[np.uint64], r: int) -> np.ndarray:
         ref = ray.put(distinct)
         parts = max(1, min(len(masks), 2 * int(ray.cluster_resources().get("CPU", 1))))
-        task = ray.remote(num_cpus=1)(_pairs_task)
+        task = ray.remote(num_cpus=1)(candidate_pairs_for_tables)
         batches = [list(b) for b in np.array_split(np.array(masks, dtype=np.uint64), parts) if len(b)]
         pairs = [p for p in ray.get([task.remote(ref, b, r) for b in batches]) if len(p)]
         return np.unique(np.concatenate(pairs), axis=0) if pairs else np.empty((0, 2), np.int64)
