@@ -93,8 +93,11 @@ def _img(out: OutputDir, data: bytes | None, name: str, alt: str) -> str:
 def _card(out: OutputDir, row: dict[str, Any], rep: dict[str, Any] | None = None) -> str:
     e = html.escape
     parts = [f'<div class="card {e(row["status"])}">']
-    for key in ("source_image", "target_image"):
-        cell = row.get(key)
+    cells = [("source_image", row.get("source_image"))]
+    if row.get("task") == "edit" and row.get("aux_images"):  # the edit mask between the two
+        cells.append(("mask", row["aux_images"][0]))
+    cells.append(("target_image", row.get("target_image")))
+    for key, cell in cells:
         if cell and cell.get("bytes"):
             parts.append(_img(out, cell["bytes"], f"{row['sample_id']}_{key}", key))
     if rep is not None:  # a duplicate beside the image it duplicates

@@ -38,12 +38,14 @@ class Rendered:
     plan: dict[str, Any]
     min_contrast: float
     block_boxes: list[list[float]]  # union of each block's line boxes, in spec order
+    placed: list[list[int]] = field(default_factory=list)  # each block's layout box, in spec order
     edge_density: dict[int, float] = field(default_factory=dict)  # photo blocks: edges under the box
+    background: np.ndarray | None = None  # the pixels the text was drawn over
 
 
 def render(spec: dict[str, Any], photo: np.ndarray | None = None) -> Rendered:
     background = render_background(spec["background"], spec["width"], spec["height"], photo)
-    plan, texts, worst, densities = layout(spec, background)
+    plan, texts, worst, densities, placed = layout(spec, background)
     boxes, start = [], 0
     for block in plan["blocks"]:
         mine = texts[start : start + len(block["lines"])]
@@ -51,7 +53,7 @@ def render(spec: dict[str, Any], photo: np.ndarray | None = None) -> Rendered:
         boxes.append(
             [min(t["bbox"][i] for t in mine) if i < 2 else max(t["bbox"][i] for t in mine) for i in range(4)]
         )
-    return Rendered(draw(plan, background), texts, plan, worst, boxes, densities)
+    return Rendered(draw(plan, background), texts, plan, worst, boxes, placed, densities, background)
 
 
 def _place(
@@ -71,7 +73,7 @@ def layout(spec: dict[str, Any], background: np.ndarray):
     h, w = background.shape[:2]
     edges = edge_density(background) if spec["background"]["kind"] == "photo" else None
     minimum = spec.get("min_contrast", 4.5)
-    plan_blocks, texts, taken, densities = [], [], [], {}
+    plan_blocks, texts, taken, densities = [], [], [], {}  # taken: each block's box, in order
     worst = np.inf
     for bi, block in enumerate(spec["blocks"]):
         box, density = _place(block, background, edges, taken)
@@ -169,7 +171,7 @@ def layout(spec: dict[str, Any], background: np.ndarray):
         "background": spec["background"],
         "blocks": plan_blocks,
     }
-    return plan, texts, float(worst), densities
+    return plan, texts, float(worst), densities, taken
 
 
 def _warp(block: dict, box: list[int], ink: list[list[float]], w: int, h: int):
@@ -201,38 +203,44 @@ def draw(plan: dict[str, Any], background: np.ndarray) -> np.ndarray:
     canvas = Image.fromarray(background).convert("RGBA")
     size = (plan["width"], plan["height"])
     for block in plan["blocks"]:
-        font = load_font(block["font"]["path"], block["font"]["index"], block["size"])
-        fill = parse_hex(block["color"])
-        layer = Image.new("RGBA", size, (0, 0, 0, 0))
-        if block["shadow"]:
-            shadow = Image.new("RGBA", size, (0, 0, 0, 0))
-            sd, off = ImageDraw.Draw(shadow), max(1, block["size"] // 18)
-            for ln in block["lines"]:
-                sd.text(
-                    (ln["xy"][0] + off, ln["xy"][1] + off),
-                    ln["text"],
-                    font=font,
-                    fill=(0, 0, 0, 150),
-                    anchor="la",
-                )
-            layer = Image.alpha_composite(layer, shadow.filter(ImageFilter.GaussianBlur(off)))
-        d = ImageDraw.Draw(layer)
-        stroke = block["outline"]
-        for cx, cy, r in block["bullets"]:
-            d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*fill, 255))
+        canvas = Image.alpha_composite(canvas, block_layer(block, size))
+    return np.asarray(canvas.convert("RGB"))
+
+
+def block_layer(block: dict[str, Any], size: tuple[int, int]) -> Image.Image:
+    """One plan block drawn alone on a transparent RGBA layer (shadow, outline and warp included):
+    its alpha is exactly where the block can touch the picture."""
+    font = load_font(block["font"]["path"], block["font"]["index"], block["size"])
+    fill = parse_hex(block["color"])
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    if block["shadow"]:
+        shadow = Image.new("RGBA", size, (0, 0, 0, 0))
+        sd, off = ImageDraw.Draw(shadow), max(1, block["size"] // 18)
         for ln in block["lines"]:
-            d.text(
-                tuple(ln["xy"]),
+            sd.text(
+                (ln["xy"][0] + off, ln["xy"][1] + off),
                 ln["text"],
                 font=font,
-                fill=(*fill, 255),
+                fill=(0, 0, 0, 150),
                 anchor="la",
-                stroke_width=stroke["width"] if stroke else 0,
-                stroke_fill=(*parse_hex(stroke["color"]), 255) if stroke else None,
             )
-        if block["matrix"] is not None:
-            m = np.array(block["matrix"], np.float64).reshape(3, 3)
-            warped = cv2.warpPerspective(np.asarray(layer), m, size, flags=cv2.INTER_LINEAR)
-            layer = Image.fromarray(warped, "RGBA")
-        canvas = Image.alpha_composite(canvas, layer)
-    return np.asarray(canvas.convert("RGB"))
+        layer = Image.alpha_composite(layer, shadow.filter(ImageFilter.GaussianBlur(off)))
+    d = ImageDraw.Draw(layer)
+    stroke = block["outline"]
+    for cx, cy, r in block["bullets"]:
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*fill, 255))
+    for ln in block["lines"]:
+        d.text(
+            tuple(ln["xy"]),
+            ln["text"],
+            font=font,
+            fill=(*fill, 255),
+            anchor="la",
+            stroke_width=stroke["width"] if stroke else 0,
+            stroke_fill=(*parse_hex(stroke["color"]), 255) if stroke else None,
+        )
+    if block["matrix"] is not None:
+        m = np.array(block["matrix"], np.float64).reshape(3, 3)
+        warped = cv2.warpPerspective(np.asarray(layer), m, size, flags=cv2.INTER_LINEAR)
+        layer = Image.fromarray(warped, "RGBA")
+    return layer

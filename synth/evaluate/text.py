@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz.distance import Levenshtein
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -21,15 +23,7 @@ def normalize_text(text: str, *, ignore_space: bool = True, casefold: bool = Tru
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance (insert, delete, substitute all cost 1)."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    return Levenshtein.distance(a, b)
 
 
 def ned(expected: str, read: str, **norm) -> float:

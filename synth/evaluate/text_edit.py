@@ -1,0 +1,284 @@
+"""Text-editing metrics: the per-row checks of ``synth text-edit`` and the scores of
+``synth eval text-edit``, in one module so that the generator and the evaluator cannot drift apart.
+
+Two families:
+
+* **Checks at known places** (the verifier, and the evaluator on our exports, where polygons are
+  known): read the target image where the new text must be (correctness), where the old text was
+  (removal), and compare the pixels outside the edit mask (preservation).
+* **TextEdit's classic metrics** (open-compass/TextEdit, ``eval_pipeline/classic_metrics_eval.py``),
+  re-implemented from their published definitions: full OCR of the original and of the prediction,
+  the source line found in the original, OA (target accuracy in the edit region), OP/OR/F1 (a
+  soft match of target plus background lines, weighted half and half) and ROI-NED (a similarity,
+  higher is better, despite the name). Their OCR is PaddleOCR; ours is a parameter (rapidocr's
+  PP-OCR ONNX models by default, the same model family).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from rapidfuzz import fuzz
+
+from synth.evaluate.text import edit_distance, ned, normalize_text
+
+PSNR_CAP = 100.0  # dB reported for identical pixels (a finite number keeps JSON and Parquet plain)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks at known places
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_ned: float = 0.2  # correctness: the new text read with at most this normalised distance
+    removal: float = 0.5  # removal: the read moved at least this share of the way from the old text
+    min_psnr: float = 40.0  # preservation: dB outside the dilated edit mask
+
+
+def polygon_crop(image: np.ndarray, polygon: list[float], pad: float = 0.2) -> np.ndarray:
+    """The polygon's bounding box with a margin of ``pad`` times its height, clipped to the image."""
+    h, w = image.shape[:2]
+    xs, ys = polygon[0::2], polygon[1::2]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    m = (y1 - y0) * pad
+    crop = image[
+        max(0, int(y0 - m)) : min(h, int(math.ceil(y1 + m))),
+        max(0, int(x0 - m)) : min(w, int(math.ceil(x1 + m))),
+    ]
+    return crop if crop.size else np.zeros((8, 8, 3), np.uint8)
+
+
+def correctness(expected: list[str], reads: list[str], casefold: bool = True) -> float:
+    """Worst normalised edit distance of the new lines as read (0 is perfect); ``casefold=False``
+    where the edit is the case itself."""
+    return max((ned(e, r, casefold=casefold) for e, r in zip(expected, reads, strict=True)), default=0.0)
+
+
+def removal(old: str, expected: str, read: str) -> float:
+    """How far ``read`` moved from containing the old text, as a share of how far the edit had to
+    move it: the distance of ``old`` to its best-matching stretch of the read over that of the
+    expected text (empty for a deletion). 1 is full removal, 0 the old text still there."""
+    needed = partial_distance(old, expected)
+    return partial_distance(old, read) / needed if needed else 1.0
+
+
+def partial_distance(needle: str, text: str) -> float:
+    """1 - similarity of ``needle`` to its best-aligned stretch of ``text`` (normalised texts); where
+    ``text`` is the shorter, the plain normalised edit distance."""
+    a, b = normalize_text(needle), normalize_text(text)
+    if not a:
+        return 0.0
+    if not b:
+        return 1.0
+    if len(b) < len(a):  # a short stray read must not count as containing the old text
+        return edit_distance(a, b) / len(a)
+    return 1 - fuzz.partial_ratio(a, b) / 100
+
+
+def psnr_outside(source: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """PSNR (dB) of target against source where ``mask`` is 0; capped at :data:`PSNR_CAP`."""
+    if source.shape != target.shape:
+        return 0.0
+    keep = mask == 0
+    if not keep.any():
+        return PSNR_CAP
+    diff = source[keep].astype(np.float64) - target[keep].astype(np.float64)
+    mse = float(np.mean(diff * diff))
+    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10 * math.log10(255.0**2 / mse))
+
+
+def edit_mask(
+    shape: tuple[int, int], polygons: list[list[float]], alpha: np.ndarray | None, dilate: int
+) -> np.ndarray:
+    """White (255) where the edit may change pixels: the given polygons and any non-zero ``alpha``
+    (a drawn layer's coverage), dilated by ``dilate`` pixels."""
+    mask = np.zeros(shape, np.uint8)
+    for poly in polygons:
+        pts = np.round(np.asarray(poly, np.float64).reshape(-1, 2)).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 255)
+    if alpha is not None:
+        mask[alpha > 0] = 255
+    if dilate > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
+        mask = cv2.dilate(mask, kernel)
+    return mask
+
+
+def judge(scores: dict[str, float], t: Thresholds) -> str | None:
+    """The first failed check, as the row's detail; None when all pass."""
+    if scores.get("correctness_ned", 0.0) > t.max_ned:
+        return f"correctness: new text read with NED {scores['correctness_ned']:.2f} > {t.max_ned}"
+    if scores.get("removal", 1.0) < t.removal:
+        return f"removal: the old text is still read there (removal {scores['removal']:.2f} < {t.removal})"
+    if scores.get("preservation_psnr", PSNR_CAP) < t.min_psnr:
+        return f"preservation: {scores['preservation_psnr']:.1f} dB outside the edit mask < {t.min_psnr}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# TextEdit's classic metrics
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    bbox: tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def items_from_ocr(found) -> list[Item]:
+    """``synth.ocr.OcrText`` list -> axis-aligned items (TextEdit drops the confidence too)."""
+    out = []
+    for t in found:
+        xs, ys = t.polygon[0::2], t.polygon[1::2]
+        out.append(Item(t.text, (min(xs), min(ys), max(xs), max(ys))))
+    return out
+
+
+def norm(text: str) -> str:
+    """TextEdit's normalisation: NFKC, lower case, letters and digits only (CJK kept)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in text if c.isalnum())
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - Levenshtein / max length; 1.0 for two empty strings (their ``get_ld``)."""
+    return 1 - edit_distance(a, b) / (max(len(a), len(b)) + 1e-5)
+
+
+def _center(b) -> tuple[float, float]:
+    return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+
+def _union(boxes) -> tuple[float, float, float, float]:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def group_into_lines(items: list[Item], y_threshold: float = 10.0) -> list[list[Item]]:
+    """Items sorted by vertical centre; a new line starts where the centre jumps by ``y_threshold``
+    pixels or more from the previous item; each line sorted left to right."""
+    lines: list[list[Item]] = []
+    prev_y = None
+    for it in sorted(items, key=lambda i: _center(i.bbox)[1]):
+        y = _center(it.bbox)[1]
+        if prev_y is None or abs(y - prev_y) >= y_threshold:
+            lines.append([])
+        lines[-1].append(it)
+        prev_y = y
+    return [sorted(line, key=lambda i: i.bbox[0]) for line in lines]
+
+
+def _line_text(line: list[Item]) -> str:
+    return norm("".join(i.text for i in line))
+
+
+ZERO = {"oa": 0.0, "op": 0.0, "or": 0.0, "f1": 0.0, "ned": 0.0}
+
+
+def classic_metrics(
+    original: list[Item], generated: list[Item], source_text: str, target_text: str
+) -> dict[str, float]:
+    """OA, OP, OR, F1 and ROI-NED of one sample, by TextEdit's definitions (all in [0, 1], higher
+    is better; every metric is 0 when the source line cannot be found or nothing is read)."""
+    src, tgt = norm(source_text), norm(target_text)
+    if not original or not generated:
+        return dict(ZERO)
+    lines = group_into_lines(original)
+    best, best_sim = -1, -1.0
+    for k, line in enumerate(lines):
+        text = _line_text(line)
+        sim = 1.0 if src in text else similarity(src, text)
+        if sim > best_sim:
+            best, best_sim = k, sim
+    if best_sim < 0.5:
+        return dict(ZERO)
+    region = _union([i.bbox for i in lines[best]])
+    inside = [g for g in generated if _iou(g.bbox, region) > 0.5 or _in_box(_center(g.bbox), region)]
+    outside = [g for g in generated if g not in inside]
+
+    oa = max(
+        [similarity(tgt, norm(g.text)) for g in inside]
+        + [similarity(tgt, _line_text(line)) for line in group_into_lines(inside)],
+        default=0.0,
+    )
+    everything = norm("".join(g.text for g in generated))
+    if src in everything and tgt not in everything:
+        oa *= 0.2
+
+    raw_bg = group_into_lines([i for k, line in enumerate(lines) if k != best for i in line])
+    gen_bg = group_into_lines(outside)
+    used, bg_sims = set(), []
+    for line in raw_bg:
+        text = _line_text(line)
+        pick, pick_sim = None, 0.0
+        for k, cand in enumerate(gen_bg):
+            if k not in used:
+                s = similarity(text, _line_text(cand))
+                if s > pick_sim:
+                    pick, pick_sim = k, s
+        if pick is not None:
+            used.add(pick)
+        bg_sims.append(pick_sim)
+    unit = 0.5 / len(raw_bg) if raw_bg else 0.0
+    tp = 0.5 * oa + sum(bg_sims) * unit
+    recall = tp / (0.5 + len(raw_bg) * unit)
+    precision = tp / (0.5 + len(gen_bg) * unit)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"oa": oa, "op": precision, "or": recall, "f1": f1, "ned": roi_ned(original, generated, src, tgt)}
+
+
+def _in_box(point, box) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def roi_ned(original: list[Item], generated: list[Item], src: str, tgt: str) -> float:
+    """Similarity of the target text to what is read over the source item's box (normalised texts)."""
+    scored = [(similarity(src, norm(i.text)), i) for i in original]
+    if not scored:
+        return 0.0
+    sim, source_item = max(scored, key=lambda x: x[0])
+    if sim <= 0.6:
+        return 0.0
+    roi = sorted((g for g in generated if _iou(g.bbox, source_item.bbox) > 0.3), key=lambda g: g.bbox[0])
+    if not roi:
+        return 0.0
+    read = norm("".join(g.text for g in roi))
+    score = similarity(tgt, read)
+    if similarity(src, read) > 0.9 and similarity(src, tgt) < 0.5:
+        score *= 0.2
+    return score
+
+
+def summarize(
+    per_sample: list[dict[str, Any]], keys: tuple[str, ...], by: str
+) -> dict[str, dict[str, float]]:
+    """Mean of ``keys`` over all samples and per value of ``by`` (the samples' group field)."""
+    groups: dict[str, list[dict]] = {"all": per_sample}
+    for s in per_sample:
+        groups.setdefault(str(s[by]), []).append(s)
+    out = {}
+    for name, rows in groups.items():
+        out[name] = {"samples": len(rows)}
+        for k in keys:
+            vals = [r[k] for r in rows if r.get(k) is not None]
+            if vals:
+                out[name][k] = round(float(np.mean(vals)), 4)
+    return out
