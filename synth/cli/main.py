@@ -58,7 +58,9 @@ def cli(verbose: bool) -> None:
 def _common_options(func):
     """Options every pipeline command shares (applied bottom-up, so they list in this order)."""
     options = [
-        click.option("--out", required=True, help="Output folder: a path, s3://bucket/prefix or gs://..."),
+        click.option(
+            "--out", default=None, help="Output folder: a path, s3://bucket/prefix or gs://... (required)"
+        ),
         click.option(
             "--config",
             "config_path",
@@ -128,11 +130,15 @@ def _run(pipeline: Pipeline, common: dict, sets: list[str], num: int | None = No
 
 def _pipeline_command(pipeline: Pipeline) -> click.Command:
     word = pipeline.name.replace("_", "-")
-
-    @click.command(name=word, help=f"{pipeline.summary}\n\nDefaults: configs/{pipeline.name}.yaml.")
-    @click.option(
-        "--num", type=int, required=True, help="Samples to attempt (kept + rejected + error = NUM)."
+    subcommands = SUBCOMMANDS.get(pipeline.name, [])
+    decorator = (
+        click.group(name=word, help=pipeline_help(pipeline), invoke_without_command=True)
+        if subcommands
+        else click.command(name=word, help=pipeline_help(pipeline))
     )
+
+    @decorator
+    @click.option("--num", type=int, default=None, help="Samples to attempt (kept + rejected + error = NUM).")
     @click.option("--seed", type=int, default=None, help="Run seed (default: the config's, 0).")
     @click.option("--images", default=None, help="Photo folder or Parquet file for photo backgrounds.")
     @click.option(
@@ -142,7 +148,12 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         help="Text file, one text per line.",
     )
     @_common_options
-    def command(num, seed, images, corpus, **common):
+    @click.pass_context
+    def command(ctx, num, seed, images, corpus, **common):
+        if ctx.invoked_subcommand:
+            return
+        if num is None or common["out"] is None:
+            raise click.UsageError("--num and --out are required, e.g. --num 200 --out out/" + pipeline.name)
         sets = _runtime_sets(common)
         if seed is not None:
             sets.append(f"seed={seed}")
@@ -152,7 +163,46 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
             sets.append(f"sources.corpus={json.dumps(corpus)}")
         _run(pipeline, common, sets, num)
 
+    for sub in subcommands:
+        command.add_command(sub)
     return command
+
+
+def pipeline_help(pipeline: Pipeline) -> str:
+    word = pipeline.name.replace("_", "-")
+    extra = EXAMPLES.get(pipeline.name, f"synth {word} --num 200 --out out/{pipeline.name}")
+    return f"{pipeline.summary}\n\n\b\nExamples:\n  {extra}\n\nDefaults: configs/{pipeline.name}.yaml."
+
+
+EXAMPLES = {
+    "text_edit": "synth text-edit --num 2000 --out out/text_edit\n"
+    "  synth text-edit --num 300 --out out/bench_te --set split=test\n"
+    "  synth text-edit export out/bench_te --format textedit --out bench/\n"
+    "  synth eval text-edit --pred model_outputs/ --bench bench/ --out report.json",
+}
+
+
+@click.command(name="export")
+@click.argument("run_dir")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["textedit"]),
+    default="textedit",
+    show_default=True,
+    help="textedit: the open-compass/TextEdit benchmark layout.",
+)
+@click.option("--out", required=True, help="Folder for the benchmark files.")
+def text_edit_export(run_dir: str, fmt: str, out: str) -> None:
+    """Export the kept triplets of RUN_DIR as a benchmark folder (one <category>.jsonl per edit
+    operation, images under <category>/image/{original,gt,mask}/, categories.json)."""
+    from pipelines.text_edit.bench import export_textedit
+
+    counts = export_textedit(run_dir, out)
+    click.echo(f"wrote {sum(counts.values())} rows in {len(counts)} categories to {out}: {counts}")
+
+
+SUBCOMMANDS = {"text_edit": [text_edit_export]}
 
 
 def _inputs_command(pipeline: Pipeline) -> click.Command:
@@ -192,6 +242,8 @@ def _inputs_command(pipeline: Pipeline) -> click.Command:
     )
     @_common_options
     def command(inputs, image_column, against, rethreshold, **common):
+        if common["out"] is None:
+            raise click.UsageError("--out is required, e.g. --out out/" + pipeline.name)
         sets = [f"inputs={json.dumps(list(inputs))}"] + _runtime_sets(common)
         if image_column:
             sets.append(f"image_column={json.dumps(image_column)}")
@@ -296,6 +348,49 @@ def validate_cmd(out: str, as_json: bool, no_images: bool) -> None:
 def preview(out: str, kept: int, rejected: int) -> None:
     """Write OUT/preview/index.html, a gallery a person can open in a browser."""
     click.echo(write_preview(out, kept, rejected))
+
+
+@cli.group(name="eval")
+def eval_group() -> None:
+    """Score a model's outputs on a benchmark folder."""
+
+
+@eval_group.command(name="text-edit")
+@click.option(
+    "--pred",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Model outputs: <pred>/<category>/<basename of original_image>.",
+)
+@click.option(
+    "--bench",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A TextEdit-layout folder: `synth text-edit export` output or the released benchmark.",
+)
+@click.option("--out", "report_path", default=None, help="Write the full JSON report here.")
+@click.option(
+    "--ocr",
+    "backend",
+    type=click.Choice(["rapidocr", "paddleocr", "tesseract"]),
+    default="rapidocr",
+    show_default=True,
+    help="OCR engine (TextEdit's own evaluator uses PaddleOCR).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def eval_text_edit(pred: str, bench: str, report_path: str | None, backend: str, quiet: bool) -> None:
+    """Text-editing metrics: TextEdit's OA, OP, OR, F1 and ROI-NED, plus (on our exports) the
+    verifier's correctness at the known text places and PSNR outside the edit mask; overall, per
+    scene type and per operation."""
+    from pipelines.text_edit.bench import evaluate, table
+    from synth.ocr import OcrConfig
+
+    report = evaluate(bench, pred, OcrConfig(backend=backend), progress=not quiet)
+    click.echo(table(report))
+    if report_path:
+        Path(report_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(report_path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"report: {report_path}")
 
 
 @cli.command()
