@@ -47,8 +47,8 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
                "把{ref}移到更靠{direction}的位置，并恢复原处的背景。"],
     },
     "case": {
-        "en": ["Write {ref} in {case}.", "Change {ref} to {case}: {new}.", "Set {ref} in {case}, as {new}."],
-        "zh": ["把{ref}改成{case}。", "将{ref}改为{case}：{new}。", "把{ref}写成{case}，即{new}。"],
+        "en": ["Change {ref} to {case}: {new}.", "Write {ref} in {case}.", "Set {ref} in {case}, as {new}."],
+        "zh": ["将{ref}改为{case}：{new}。", "把{ref}改成{case}。", "把{ref}写成{case}，即{new}。"],
     },
     "translate": {
         "en": ["Translate {old} into {lang}: {new}.", "Replace {old} with its {lang} translation {new}.",

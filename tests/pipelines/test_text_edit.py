@@ -1,0 +1,258 @@
+"""Text-edit triplets: every operation round-trips and passes verification; a wrong target fails the
+matching check; the pinned scene redraws identically; the CLI run, export and evaluator agree."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from pipelines.text_edit import PIPELINE
+from pipelines.text_edit.config import OPS
+from pipelines.text_edit.ops import pin
+from pipelines.text_edit.stages import DrawEdit
+from pipelines.text_render.sampler import sample_spec
+from renderers.text.render import render
+from synth.cli.main import cli
+from synth.config import default_config_path, load_config
+from synth.evaluate.text_edit import PSNR_CAP, Thresholds, judge
+from synth.identity import sample_rng, sample_seed
+from synth.imageio import decode_image
+from synth.stage import run_stages
+
+SMALL = ["render.sizes=[[640,640],[768,576]]"]
+
+
+def config(*sets: str):
+    return load_config(PIPELINE.config_model, default_config_path("text_edit"), [*SMALL, *sets])
+
+
+@pytest.fixture(scope="module")
+def stages():
+    built = PIPELINE.build_stages(config())
+    for s in built:
+        s.setup()
+    return built
+
+
+def rows_for(op: str, n: int, start: int = 0) -> list[dict]:
+    return [
+        {"seed": sample_seed(3, "train", i), "_index": i, "sample_id": f"{op}-{i}", "_op": op}
+        for i in range(start, start + n)
+    ]
+
+
+def draw_rows(stages, op: str, n: int) -> list[dict]:
+    """Rows of one operation through the real stages (the op forced by a one-op config)."""
+    cfg = config(f"edit.ops={{{op}: 1}}")
+    draw = DrawEdit(cfg)
+    draw.setup()
+    return run_stages([draw, *stages[1:]], rows_for(op, n), 8)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_every_operation_round_trips_and_verifies(stages, op):
+    rows = draw_rows(stages, op, 4)
+    kept = [r for r in rows if r["status"] == "kept"]
+    assert len(kept) >= 3, [(r.get("reason"), r.get("detail")) for r in rows]
+    for row in kept:
+        assert row["subdomain"] == f"text_edit/{op}" and row["task"] == "edit"
+        assert row["scores"]["preservation_psnr"] == PSNR_CAP  # identical outside the mask
+        assert row["scores"]["correctness_ned"] <= 0.2
+        source, target = (
+            decode_image(row["source_image"]["bytes"]),
+            decode_image(row["target_image"]["bytes"]),
+        )
+        mask = decode_image(row["aux_images"][0]["bytes"])[..., 0]
+        changed = np.any(source != target, axis=-1)
+        assert changed.any(), "the edit changed no pixel"
+        assert not (changed & (mask == 0)).any(), "a pixel changed outside the edit mask"
+        # instructions quote the edited text exactly, in both languages
+        slots = row["spec"]["edit"]["slots"]
+        assert {v["language"] for v in row["instructions"]} == {"en", "zh"}
+        for key in ("old", "new"):
+            if slots.get(key):
+                assert all(slots[key] in v["text"] for v in row["instructions"] if v["style"] == "concise")
+        roles = {t["role"] for t in row["texts"]}
+        assert "source" in roles or "target" in roles
+
+
+def test_pinned_spec_redraws_the_source_exactly(stages):
+    draw = stages[0]
+    for i in range(6):
+        rng = sample_rng(sample_seed(5, "train", i))
+        spec = sample_spec(rng, draw.cfg, draw.fonts, draw.ctx.texts, draw.photos.photos)
+        photo = _photo(draw, spec)
+        first = render(spec, photo)
+        again = render(pin(spec, first), photo)
+        assert np.array_equal(first.image, again.image)
+        assert first.texts == again.texts
+
+
+def _photo(draw: DrawEdit, spec: dict):
+    background = spec["background"]
+    return draw.photos.load(draw.photos.by_ref[background["ref"]]) if background["kind"] == "photo" else None
+
+
+def _verified(stages, row: dict) -> dict:
+    """Re-run verification and decision on a row whose target was replaced."""
+    row = {**row, "status": None, "reason": None, "detail": None, "scores": {}}
+    return run_stages(stages[2:], [row], 8)[0]
+
+
+def _open_row(stages, op: str) -> dict:
+    cfg = config(f"edit.ops={{{op}: 1}}")
+    draw = DrawEdit(cfg)
+    draw.setup()
+    for row in rows_for(op, 6, start=40):
+        row = draw.process_row(row)
+        if row.get("status") is None:
+            return row
+    raise AssertionError(f"no {op} row drawn")
+
+
+def test_misspelled_target_fails_correctness(stages):
+    row = _open_row(stages, "replace")
+    edit = row["_edit"]
+    wrong = json.loads(json.dumps(edit.target))
+    block = wrong["blocks"][edit.target_changed[0]]
+    misspelled = "鑫鑫" if block["language"] == "zh" else "Qxzvw"
+    block["text"] = block["text"].replace(edit.slots["new"], misspelled)
+    target = render(wrong, _photo(stages[0], wrong))
+    checked = _verified(stages, {**row, "_target": target.image})
+    assert checked["status"] == "rejected" and checked["reason"] == "verify_failed"
+    assert checked["detail"].startswith("correctness")
+
+
+def test_damaged_background_fails_preservation(stages):
+    row = _open_row(stages, "color")
+    target = row["_target"].copy()
+    mask = row["_mask"]
+    ys, xs = np.nonzero(mask == 0)
+    y, x = ys[len(ys) // 2], xs[len(xs) // 2]
+    target[max(0, y - 20) : y + 20, max(0, x - 20) : x + 20] = (
+        255 - target[max(0, y - 20) : y + 20, max(0, x - 20) : x + 20]
+    )
+    target[mask > 0] = row["_target"][mask > 0]
+    checked = _verified(stages, {**row, "_target": target})
+    assert checked["reason"] == "verify_failed" and checked["detail"].startswith("preservation")
+
+
+def test_edit_in_the_wrong_place_fails(stages):
+    """The new text drawn somewhere else while the old stays: the old text is still read at its
+    place (removal) or the new one is not read where it belongs (correctness)."""
+    row = _open_row(stages, "replace")
+    source = row["_source"]
+    wrong = source.copy()
+    region = row["_mask"] > 0
+    h = source.shape[0]
+    shift = h // 3 if np.nonzero(region)[0].mean() < h / 2 else -h // 3
+    wrong[np.roll(region, shift, axis=0)] = np.roll(row["_target"], shift, axis=0)[
+        np.roll(region, shift, axis=0)
+    ]
+    checked = _verified(stages, {**row, "_target": wrong})
+    assert checked["reason"] == "verify_failed"
+    assert checked["detail"].split(":")[0] in ("correctness", "removal")
+
+
+def test_judge_names_the_first_failed_check():
+    t = Thresholds(max_ned=0.2, removal=0.5, min_psnr=40)
+    assert judge({"correctness_ned": 0.1, "removal": 1.0, "preservation_psnr": 100}, t) is None
+    assert judge({"correctness_ned": 0.5, "removal": 0.1, "preservation_psnr": 10}, t).startswith(
+        "correctness"
+    )
+    assert judge({"correctness_ned": 0.0, "removal": 0.1, "preservation_psnr": 10}, t).startswith("removal")
+    assert judge({"correctness_ned": 0.0, "preservation_psnr": 10}, t).startswith("preservation")
+
+
+def test_draw_is_deterministic(stages):
+    a = draw_rows(stages, "instance", 2)
+    b = draw_rows(stages, "instance", 2)
+    for x, y in zip(a, b, strict=True):
+        assert x["source_image"] == y["source_image"] and x["target_image"] == y["target_image"]
+        assert x["instruction"] == y["instruction"]
+
+
+def test_texts_cover_edited_lines(stages):
+    row = _open_row(stages, "translate")
+    assert row["_new_lines"] and row["_old_lines"]
+    edit = row["_edit"]
+    assert all(t["language"] != row["_old_lines"][0]["language"] for t in row["_new_lines"])
+    assert edit.slots["new"].replace(" ", "") in "".join(t["text"] for t in row["_new_lines"]).replace(
+        " ", ""
+    )
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory, ray_session):
+    out = tmp_path_factory.mktemp("text_edit") / "run"
+    args = ["text-edit", "--num", "22", "--out", str(out), "--seed", "2", "--quiet", "--set", "split=test",
+            "--set", "runtime.unit_size=11", "--set", SMALL[0]]  # fmt: skip
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_cli_run_validates_and_passes_verification(cli_run):
+    result = invoke("validate", str(cli_run), "--json")
+    report = json.loads(result.output)
+    assert result.exit_code == 0, report["problems"]
+    assert report["rows"] == 22 and report["counts"]["kept"] >= 19  # at least ~85% pass
+    table = pq.read_table(cli_run / "data").to_pylist()
+    assert all(len(r["aux_images"]) == 1 and r["source_image"]["bytes"] for r in table)
+    assert len({r["subdomain"] for r in table}) >= 6
+    html = (cli_run / "preview" / "index.html").read_text()
+    assert "_mask.jpg" in html and "_source_image.jpg" in html
+
+
+def test_export_and_evaluator(cli_run, tmp_path):
+    bench = tmp_path / "bench"
+    result = invoke("text-edit", "export", str(cli_run), "--format", "textedit", "--out", str(bench))
+    assert result.exit_code == 0, result.output
+    categories = json.loads((bench / "categories.json").read_text())
+    assert categories["1.1"] == {"operation": "replace", "scene": "virtual"}
+    rows = [json.loads(line) for f in sorted(bench.glob("*.jsonl")) for line in f.read_text().splitlines()]
+    assert len(rows) == len(pq.read_table(cli_run / "data"))
+    first = rows[0]
+    for key in ("id", "prompt", "original_image", "gt_image", "source_text", "target_text", "gt_caption"):
+        assert key in first
+    assert (bench / first["original_image"]).exists() and (bench / first["gt_image"]).exists()
+    assert sorted(r["id"] for r in rows) == list(range(1, len(rows) + 1))
+
+    def predictions(name: str, damage: bool) -> Path:
+        pred = tmp_path / name
+        for r in rows[:8]:
+            cat = r["original_image"].split("/")[0]
+            dest = pred / cat / Path(r["original_image"]).name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(bench / r["gt_image"], dest)
+            if damage:  # paint over the middle of the picture
+                from PIL import Image
+
+                img = Image.open(dest).convert("RGB")
+                w, h = img.size
+                img.paste((255, 0, 255), (0, h // 4, w, 3 * h // 4))
+                img.save(dest)
+        return pred
+
+    reports = {}
+    for name, damage in (("gt", False), ("damaged", True)):
+        out = tmp_path / f"{name}.json"
+        result = invoke("eval", "text-edit", "--pred", str(predictions(name, damage)), "--bench", str(bench),
+                        "--out", str(out), "--quiet")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "OA" in result.output and "op:" in result.output
+        reports[name] = json.loads(out.read_text())
+    gt, damaged = reports["gt"]["summary"]["all"], reports["damaged"]["summary"]["all"]
+    assert reports["gt"]["scored"] == 8 and reports["gt"]["missing"] == len(rows) - 8
+    assert gt["correctness_ned"] == 0.0 and gt["preservation_psnr"] == PSNR_CAP  # ground truth is perfect
+    assert damaged["preservation_psnr"] < 20 and damaged["f1"] < gt["f1"]
