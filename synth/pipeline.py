@@ -50,8 +50,11 @@ class Pipeline:
     build_stages: Callable[[PipelineConfig], list[Stage]]
     source: Callable[[PipelineConfig, RunIdentity, Unit], list[Row]] | None = None
     #: Pipelines that transform inputs (curation) plan their units from the inputs, not from --num:
-    #: cfg -> (units, {"digest": ..., ...}); a rerun with other inputs is refused.
-    plan_inputs: Callable[[PipelineConfig], tuple[list[Unit], dict[str, Any]]] | None = None
+    #: cfg -> (units, {"digest": ..., ...}), or None where this config has no inputs (then --num
+    #: plans the units); a rerun with other inputs is refused.
+    plan_inputs: Callable[[PipelineConfig], tuple[list[Unit], dict[str, Any]] | None] | None = None
+    #: Whether the CLI command is driven by --input alone (curation), not --num.
+    inputs_required: bool = False
     #: A dataset-wide second pass (near-duplicate grouping): the stages commit their units to
     #: ``OUT/_work/score`` in ``work_schema``, then ``finalize(cfg, out, plan, progress)`` decides
     #: and writes ``data/`` and ``rejected/``; it returns (failed units, stats for run.json).

@@ -142,8 +142,9 @@ def open_run(
         "split": cfg.split,
     }
     inputs_info = None
-    if pipeline.plan_inputs:
-        input_units, inputs_info = pipeline.plan_inputs(cfg)
+    planned = pipeline.plan_inputs(cfg) if pipeline.plan_inputs else None
+    if planned is not None:
+        input_units, inputs_info = planned
     prior = out.read_json("run.json")
     if prior and overwrite:
         out.delete_contents()

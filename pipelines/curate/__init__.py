@@ -47,6 +47,7 @@ PIPELINE = Pipeline(
     build_stages=build_stages,
     source=source_rows,
     plan_inputs=plan_inputs,
+    inputs_required=True,
     finalize=finalize,
     work_schema=WORK_SCHEMA,
     describe=describe,

@@ -1,9 +1,33 @@
 """``synth text-edit``: (source image, instruction, target image) triplets of eleven text-edit
-operations, each verified for correctness, removal and preservation."""
+operations on rendered scenes, or of real photos' own text with ``--input``, each verified for
+correctness, removal and preservation."""
+
+from typing import Any
 
 from pipelines.text_edit.config import TextEditConfig
+from pipelines.text_edit.real import source_rows
 from pipelines.text_edit.stages import build_stages
-from synth.pipeline import Pipeline
+from synth.inputs import inputs_digest, list_inputs, plan_input_units
+from synth.pipeline import Pipeline, RunIdentity, Unit, generated_rows
+from synth.stage import Row
+
+
+def plan_inputs(cfg: TextEditConfig) -> tuple[list[Unit], dict[str, Any]] | None:
+    """Real scenes plan their units from ``--input``; virtual ones from ``--num`` (None here)."""
+    if not cfg.inputs:
+        return None
+    entries = list_inputs(cfg.inputs, cfg.image_column)
+    units = plan_input_units(entries, cfg.runtime.unit_size)
+    return units, {
+        "entries": len(entries),
+        "planned": units[-1].end if units else 0,
+        "digest": inputs_digest(entries),
+    }
+
+
+def rows(cfg: TextEditConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
+    return source_rows(cfg, ident, unit) if cfg.inputs else generated_rows(cfg, ident, unit)
+
 
 PIPELINE = Pipeline(
     name="text_edit",
@@ -12,4 +36,6 @@ PIPELINE = Pipeline(
     "English and Chinese, each verified by OCR and pixel checks.",
     config_model=TextEditConfig,
     build_stages=build_stages,
+    source=rows,
+    plan_inputs=plan_inputs,
 )

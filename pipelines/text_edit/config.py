@@ -53,11 +53,36 @@ class Thresholds(Strict):
     min_psnr: float = Field(40.0, ge=0, le=100, description="preservation: dB outside the edit mask")
 
 
+class RealConfig(Strict):
+    """Real scenes (``--input``): which OCR instances qualify and how they are erased."""
+
+    ops: dict[Literal["replace", "delete", "case"], float] = Field(
+        default_factory=lambda: {"replace": 3.0, "delete": 1.0, "case": 1.0},
+        description="edit operations on real text (case falls back to replace for non-Latin text)",
+    )
+    min_confidence: float = Field(0.8, ge=0, le=1, description="OCR confidence of an editable instance")
+    min_height: int = Field(16, ge=4, description="pixels: smaller text is rejected text_too_small")
+    border: int = Field(4, ge=0, description="pixels: text this close to the edge is rejected text_at_border")
+    max_side: int = Field(1600, ge=256, description="photos are downscaled to this longest side first")
+    max_pixels: int = Field(64_000_000, ge=1, description="decompression-bomb limit")
+    max_bytes: int = Field(64 << 20, ge=1, description="input files larger than this are rejected")
+    erase_pad: float = Field(0.15, ge=0, le=1, description="erase mask growth, as a share of the text height")
+    inpaint_radius: int = Field(5, ge=1, le=50)
+    font_candidates: int = Field(12, ge=1, description="faces compared when matching the font")
+
+    _check = field_validator("ops")(_weights)
+
+
 class TextEditConfig(PipelineConfig):
     pipeline: Literal["text_edit"] = "text_edit"
+    inputs: list[str] = Field(
+        default_factory=list, description="photos with text (real scenes); empty = virtual"
+    )
+    image_column: str = "image"
     fonts: FontsConfig = FontsConfig()
     render: RenderConfig = RenderConfig()
     sources: SourcesConfig = SourcesConfig()
     edit: EditConfig = EditConfig()
     verify: VerifyConfig = VerifyConfig()
     thresholds: Thresholds = Thresholds()
+    real: RealConfig = RealConfig()

@@ -122,10 +122,10 @@ def _match_case(word: str, like: str) -> str:
     return word.lower()
 
 
-def new_word(rng: np.random.Generator, ctx: Context, like: str, zh: bool, avoid: str) -> str:
+def new_word(rng: np.random.Generator, texts: TextSource, like: str, zh: bool, avoid: str) -> str:
     """A real word of about ``like``'s length (Faker's vocabulary), in its case, not in ``avoid``."""
     for _ in range(12):
-        text = ctx.texts.draw(rng, "body", "zh" if zh else "en")
+        text = texts.draw(rng, "body", "zh" if zh else "en")
         if zh:
             pool = [text[s:e] for s, e in spans(text, True)]
             pool = [w for w in pool if w not in avoid]
@@ -198,7 +198,7 @@ def replace(rng, spec, rendered, ctx, hint=None) -> Edit:
         )
     s, e = _pick(rng, spans(block["text"], zh))
     old = block["text"][s:e]
-    new = new_word(rng, ctx, old, zh, avoid=block["text"])
+    new = new_word(rng, ctx.texts, old, zh, avoid=block["text"])
     text = block["text"][:s] + new + block["text"][e:]
     return Edit("replace", _with_text(spec, i, text), [i], [i], {"old": old, "new": new}, removal=True)
 
@@ -227,7 +227,7 @@ def insert(rng, spec, rendered, ctx, hint=None) -> Edit:
     zh = _is_zh(block)
     s, e = _pick(rng, spans(block["text"], zh))
     anchor = block["text"][s:e]
-    word = new_word(rng, ctx, anchor, zh, avoid=block["text"])
+    word = new_word(rng, ctx.texts, anchor, zh, avoid=block["text"])
     if not zh:
         word = _match_case(word, anchor) if anchor.isupper() else word.lower()
     text = block["text"][:e] + ("" if zh else " ") + word + block["text"][e:]
@@ -400,7 +400,7 @@ def reflow(rng, spec, rendered, ctx, hint=None) -> Edit:
     longer = rng.random() < 0.6
     if longer:  # one word becomes a phrase of three (English) or four two-character words
         s, e = _pick(rng, spans(text, zh))
-        words = [new_word(rng, ctx, "word", zh, avoid=text) for _ in range(4 if zh else 3)]
+        words = [new_word(rng, ctx.texts, "word", zh, avoid=text) for _ in range(4 if zh else 3)]
         new = "".join(words) if zh else _match_case(" ".join(words), text[s:e])
     else:  # a phrase of four words (eight Han characters) becomes one word
         if zh:
@@ -414,7 +414,7 @@ def reflow(rng, spec, rendered, ctx, hint=None) -> Edit:
             if len(words) < 4 or "\n" in text[words[k].start() : words[k + 3].end()]:
                 raise NotApplicable("no four-word phrase on one line")
             s, e = words[k].start(), words[k + 3].end()
-        new = new_word(rng, ctx, "word", zh, avoid=text)
+        new = new_word(rng, ctx.texts, "word", zh, avoid=text)
         new = new if zh else _match_case(new, text[s:e])
     old = text[s:e]
     return Edit("reflow", _with_text(spec, i, text[:s] + new + text[e:]), [i], [i],
@@ -458,7 +458,7 @@ def instance(rng, spec, rendered, ctx, hint=None) -> Edit:
         which = ("the one on the left", "左边的") if dx < 0 else ("the one on the right", "右边的")
     start = block["text"].lower().find(word.lower()) if not zh else block["text"].find(word)
     old = block["text"][start : start + len(word)]
-    new = new_word(rng, ctx, old, zh, avoid=block["text"] + spec["blocks"][b]["text"])
+    new = new_word(rng, ctx.texts, old, zh, avoid=block["text"] + spec["blocks"][b]["text"])
     text = block["text"][:start] + new + block["text"][start + len(old) :]
     return Edit("instance", _with_text(spec, a, text), [a], [a],
                 {"old": old, "new": new, "which_en": which[0], "which_zh": which[1]}, removal=True)  # fmt: skip

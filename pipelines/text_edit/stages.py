@@ -280,4 +280,8 @@ class DecideEdit(Stage):
 
 
 def build_stages(cfg: TextEditConfig) -> list[Stage]:
-    return [DrawEdit(cfg), WriteInstructions(), VerifyEdit(cfg), DecideEdit(cfg)]
+    """Virtual scenes are drawn; with ``inputs``, real photos are edited instead."""
+    from pipelines.text_edit.real import RealEdit
+
+    first = RealEdit(cfg) if cfg.inputs else DrawEdit(cfg)
+    return [first, WriteInstructions(), VerifyEdit(cfg), DecideEdit(cfg)]

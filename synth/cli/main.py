@@ -140,6 +140,14 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     @decorator
     @click.option("--num", type=int, default=None, help="Samples to attempt (kept + rejected + error = NUM).")
     @click.option("--seed", type=int, default=None, help="Run seed (default: the config's, 0).")
+    @click.option(
+        "--input",
+        "inputs",
+        multiple=True,
+        hidden=pipeline.plan_inputs is None,
+        help="Photos to work on instead of drawn scenes: a folder, files, .parquet or .tar shards "
+        "(globs and {000..099} ranges quoted). Repeatable; --num is then not needed.",
+    )
     @click.option("--images", default=None, help="Photo folder or Parquet file for photo backgrounds.")
     @click.option(
         "--corpus",
@@ -149,12 +157,16 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     )
     @_common_options
     @click.pass_context
-    def command(ctx, num, seed, images, corpus, **common):
+    def command(ctx, num, seed, inputs, images, corpus, **common):
         if ctx.invoked_subcommand:
             return
-        if num is None or common["out"] is None:
-            raise click.UsageError("--num and --out are required, e.g. --num 200 --out out/" + pipeline.name)
+        if (num is None and not inputs) or common["out"] is None:
+            raise click.UsageError(
+                "--num (or --input) and --out are required, e.g. --num 200 --out out/" + pipeline.name
+            )
         sets = _runtime_sets(common)
+        if inputs:
+            sets.append(f"inputs={json.dumps(list(inputs))}")
         if seed is not None:
             sets.append(f"seed={seed}")
         if images:
@@ -176,6 +188,7 @@ def pipeline_help(pipeline: Pipeline) -> str:
 
 EXAMPLES = {
     "text_edit": "synth text-edit --num 2000 --out out/text_edit\n"
+    "  synth text-edit --input photos_with_text/ --out out/text_edit_real\n"
     "  synth text-edit --num 300 --out out/bench_te --set split=test\n"
     "  synth text-edit export out/bench_te --format textedit --out bench/\n"
     "  synth eval text-edit --pred model_outputs/ --bench bench/ --out report.json",
@@ -403,7 +416,7 @@ def demo(out: str, num: int) -> None:
     for name, pipeline in registry().items():
         folder = str(Path(out) / name)
         sets = ["seed=7"]
-        if pipeline.plan_inputs:
+        if pipeline.inputs_required:
             from pipelines.curate.samples import write_sample_photos
 
             inputs = str(Path(out) / f"{name}_inputs")
@@ -424,7 +437,7 @@ def demo(out: str, num: int) -> None:
 
 
 for _pipeline in registry().values():
-    cli.add_command((_inputs_command if _pipeline.plan_inputs else _pipeline_command)(_pipeline))
+    cli.add_command((_inputs_command if _pipeline.inputs_required else _pipeline_command)(_pipeline))
 
 
 def main() -> None:

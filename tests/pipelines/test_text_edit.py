@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from pipelines.text_edit import PIPELINE
 from pipelines.text_edit.config import OPS
 from pipelines.text_edit.ops import pin
+from pipelines.text_edit.real import RealEdit
 from pipelines.text_edit.stages import DrawEdit
 from pipelines.text_render.sampler import sample_spec
 from renderers.text.render import render
@@ -22,7 +23,9 @@ from synth.cli.main import cli
 from synth.config import default_config_path, load_config
 from synth.evaluate.text_edit import PSNR_CAP, Thresholds, judge
 from synth.identity import sample_rng, sample_seed
+from synth.imageio import decode as decode_bytes
 from synth.imageio import decode_image
+from synth.pipeline import RunIdentity
 from synth.stage import run_stages
 
 SMALL = ["render.sizes=[[640,640],[768,576]]"]
@@ -256,3 +259,78 @@ def test_export_and_evaluator(cli_run, tmp_path):
     assert reports["gt"]["scored"] == 8 and reports["gt"]["missing"] == len(rows) - 8
     assert gt["correctness_ned"] == 0.0 and gt["preservation_psnr"] == PSNR_CAP  # ground truth is perfect
     assert damaged["preservation_psnr"] < 20 and damaged["f1"] < gt["f1"]
+
+
+# ---------------------------------------------------------------------------------------------
+# real scenes: text already in photos, found by OCR
+
+
+@pytest.fixture(scope="module")
+def real_inputs(tmp_path_factory):
+    from pipelines.text_edit.samples import write_sample_scenes
+
+    folder = tmp_path_factory.mktemp("real_inputs")
+    return folder, write_sample_scenes(folder)
+
+
+def test_real_scenes_end_to_end(real_inputs, tmp_path, ray_session):
+    folder, expected = real_inputs
+    out = tmp_path / "real"
+    result = invoke(
+        "text-edit", "--input", str(folder), "--out", str(out), "--quiet", "--set", "runtime.unit_size=5"
+    )
+    assert result.exit_code == 0, result.output
+    checked = invoke("validate", str(out), "--json")
+    assert checked.exit_code == 0, checked.output
+    rows = pq.read_table(out / "data").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+    assert len(rows) == len(expected)  # every input accounted for
+    by_file = {json.loads(r["meta"])["key"]: r for r in rows}
+    for name, outcome in expected.items():
+        row = by_file[name]
+        if outcome == "kept":
+            continue
+        assert row["reason"] == outcome, (name, row["reason"], row["detail"])
+    signs = [by_file[n] for n, o in expected.items() if o == "kept"]
+    kept = [r for r in signs if r["status"] == "kept"]
+    assert len(kept) >= len(signs) - 1, [(r["reason"], r["detail"]) for r in signs]
+    for row in kept:
+        spec = json.loads(row["spec"])
+        assert spec["scene"] == "real" and row["task"] == "edit"
+        roles = [t["role"] for t in row["texts"]]
+        assert roles.count("source") == 1
+        scores = row["scores"] if isinstance(row["scores"], dict) else dict(row["scores"])
+        assert scores["preservation_psnr"] == PSNR_CAP and scores["correctness_ned"] <= 0.2
+        source = decode_image(row["source_image"]["bytes"])
+        target = decode_image(row["target_image"]["bytes"])
+        mask = decode_image(row["aux_images"][0]["bytes"])[..., 0]
+        assert not (np.any(source != target, axis=-1) & (mask == 0)).any()
+    bench = tmp_path / "bench"
+    assert invoke("text-edit", "export", str(out), "--out", str(bench)).exit_code == 0
+    assert all(p.stem.startswith("2.") for p in bench.glob("*.jsonl"))
+
+
+def test_ocr_failure_on_one_image_is_an_error_row(real_inputs):
+    folder, _ = real_inputs
+    cfg = config(f"inputs={json.dumps([str(folder)])}")
+    units, _ = PIPELINE.plan_inputs(cfg)
+    ident = RunIdentity("text_edit", cfg.content_hash(), 0, "train")
+    rows = [
+        r for u in units for r in PIPELINE.rows_for(cfg, ident, u) if r["meta"]["key"].startswith("sign_0")
+    ][:3]
+    stage = RealEdit(cfg)
+    stage.setup()
+    real_detect = stage.ocr.detect
+
+    def flaky(image):
+        if image.mean() == flaky.poison:
+            raise RuntimeError("onnxruntime: simulated failure")
+        return real_detect(image)
+
+    flaky.poison = decode_bytes(rows[1]["_bytes"]).pixels.mean()
+    stage.ocr.detect = flaky
+    done = run_stages([stage], rows, 8)
+    assert done[1]["status"] == "error" and done[1]["reason"] == "ocr_error"
+    assert "simulated failure" in done[1]["detail"]
+    assert all(
+        r.get("status") in ("kept", None) or r["reason"] != "ocr_error" for i, r in enumerate(done) if i != 1
+    )
