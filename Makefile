@@ -49,6 +49,7 @@ bench: setup
 	$(PY) benchmarks/bench_text_render.py --num 600 --bare 40 --mem-small 400 --mem-large 2000
 	$(PY) benchmarks/bench_phash.py
 	$(PY) benchmarks/bench_curate.py --num 600
+	$(PY) benchmarks/bench_text_edit.py --num 300 --bare 44
 
 clean:
 	rm -rf out .pytest_cache

@@ -111,3 +111,39 @@ def model_sets(tiny_models):
         f"filters.nsfw.head={m['nsfw']}",
         f"filters.watermark.weights={m['watermark']}",
     ]
+
+
+class TinyLama:
+    """Built lazily (torch imports slowly): see :func:`tiny_lama`."""
+
+    def __new__(cls):
+        import torch
+        from torch import nn
+
+        class _TinyLama(nn.Module):
+            """LaMa's JIT wrapper in miniature: the generator sees the masked image and the mask, and
+            the result is pasted into the input where the mask is 1."""
+
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(4, 3, 3, padding=1)
+
+            def forward(self, image, mask):
+                predicted = torch.sigmoid(self.conv(torch.cat([image * (1 - mask), mask], 1)))
+                return mask * predicted + (1 - mask) * image
+
+        return _TinyLama()
+
+
+@pytest.fixture(scope="session")
+def tiny_lama(tmp_path_factory):
+    """(path, module): a random-weight inpainting model traced and saved as TorchScript in the
+    big-lama.pt convention (``model(image, mask)``, RGB in [0, 1], mask 1 = hole)."""
+    import torch
+
+    torch.manual_seed(0)
+    module = TinyLama().eval()
+    traced = torch.jit.trace(module, (torch.rand(1, 3, 120, 120), torch.zeros(1, 1, 120, 120)))
+    path = tmp_path_factory.mktemp("lama") / "big-lama.pt"
+    traced.save(str(path))
+    return str(path), module

@@ -67,7 +67,10 @@ class RealConfig(Strict):
     max_pixels: int = Field(64_000_000, ge=1, description="decompression-bomb limit")
     max_bytes: int = Field(64 << 20, ge=1, description="input files larger than this are rejected")
     erase_pad: float = Field(0.15, ge=0, le=1, description="erase mask growth, as a share of the text height")
-    inpaint_radius: int = Field(5, ge=1, le=50)
+    inpaint: Literal["opencv", "lama"] = Field("opencv", description="how the old text is erased")
+    inpaint_weights: str | None = Field(None, description="lama: local TorchScript file (big-lama.pt)")
+    inpaint_device: str = Field("auto", description="lama: auto, cpu or cuda")
+    inpaint_radius: int = Field(5, ge=1, le=50, description="opencv: inpainting radius")
     font_candidates: int = Field(12, ge=1, description="faces compared when matching the font")
 
     _check = field_validator("ops")(_weights)

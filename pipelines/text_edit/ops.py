@@ -393,7 +393,10 @@ def translate(rng, spec, rendered, ctx, hint=None) -> Edit:
 
 def reflow(rng, spec, rendered, ctx, hint=None) -> Edit:
     i = _choose_block(
-        rng, spec, rendered, lambda i, b: line_count(rendered, i) >= 2 and spans(b["text"], _is_zh(b))
+        rng,
+        spec,
+        rendered,
+        lambda i, b: b["role"] == "body" and line_count(rendered, i) >= 2 and spans(b["text"], _is_zh(b)),
     )
     block = spec["blocks"][i]
     text, zh = block["text"], _is_zh(block)

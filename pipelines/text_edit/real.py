@@ -31,7 +31,7 @@ from renderers.text.layout import load_font
 from synth.evaluate.text import normalize_text
 from synth.evaluate.text_edit import edit_mask
 from synth.fonts import FontFace, FontRegistry
-from synth.identity import sample_rng
+from synth.identity import file_digest, sample_rng
 from synth.imageio import DecodeError, decode, encode_png
 from synth.inputs import read_unit
 from synth.ocr import OcrText, make_ocr
@@ -165,7 +165,7 @@ def match_font(glyphs: np.ndarray, text: str, faces: list[FontFace]) -> tuple[Fo
 
 
 def erase(image: np.ndarray, mask: np.ndarray, radius: int) -> np.ndarray:
-    """OpenCV inpainting (Telea) of the white pixels of ``mask``."""
+    """OpenCV inpainting (Telea) of the white pixels of ``mask``: the default, no model needed."""
     return cv2.inpaint(image, mask, radius, cv2.INPAINT_TELEA)
 
 
@@ -277,6 +277,16 @@ class RealEdit(Stage):
         self.fonts.require("latin")
         self.ocr = make_ocr(self.cfg.verify.ocr)
         self.texts = TextSource(s.corpus, s.corpus_share)
+        r = self.cfg.real
+        if r.inpaint == "lama":
+            from synth.models.inpaint import LamaInpainter
+
+            lama = LamaInpainter(r.inpaint_weights, r.inpaint_device)
+            self.erase = lambda image, mask: lama(image, mask)
+            self.erase_info = {"method": "lama", "weights": file_digest(r.inpaint_weights)}
+        else:
+            self.erase = lambda image, mask: erase(image, mask, r.inpaint_radius)
+            self.erase_info = {"method": "opencv-telea", "radius": r.inpaint_radius}
 
     def process_row(self, row: Row) -> Row:
         r = self.cfg.real
@@ -312,7 +322,7 @@ class RealEdit(Stage):
         _, h = rectified_size(q)
         pad = max(2, int(h * r.erase_pad))
         erase_mask = edit_mask(image.shape[:2], [q.reshape(-1).tolist()], None, pad)
-        target = erase(image, erase_mask, r.inpaint_radius)
+        target = self.erase(image, erase_mask)
         new_poly = q.reshape(-1).tolist()
         if new_text:
             size = fit_size(inst.text, face, rectified_size(q)[0] * 0.98, h)  # the old text's size
@@ -353,7 +363,7 @@ class RealEdit(Stage):
                   "edit": {"op": op, "slots": slots, "instance": {"text": inst.text, "polygon": source_line["polygon"],
                                                                   "confidence": round(inst.confidence, 4)}},
                   "style": {"color": new_line["color"], "font": face.name, "font_iou": round(iou, 4),
-                            "erase": {"method": "opencv-telea", "pad": pad, "radius": r.inpaint_radius}}},
+                            "erase": {**self.erase_info, "pad": pad}}},
             scores={"font_iou": round(iou, 4), "ocr_confidence": round(inst.confidence, 4)},
             license=None,
             meta={**row["meta"], "edit_type": op, "old_text": slots.get("old"), "new_text": slots.get("new"),

@@ -89,11 +89,14 @@ def changed_alpha(source: Rendered, target: Rendered, edit: Edit) -> np.ndarray:
 
 
 def scene_config(cfg: TextEditConfig, op: str) -> TextEditConfig:
-    """The scene distribution an operation can work on: a reflow needs a paragraph or list (no photo
-    scenes, no title cards); an instance edit needs two blocks of one language (no mixed scenes)."""
+    """The scene distribution an operation can work on: a reflow needs a paragraph (layouts with a
+    body block, no photo scenes); an instance edit needs two blocks of one language (no mixed
+    scenes)."""
     r = cfg.render
     if op == "reflow":
-        layouts = {k: v for k, v in r.layouts.items() if k != "title"} or r.layouts
+        layouts = {k: v for k, v in r.layouts.items() if k in ("poster", "paragraph", "columns")} or {
+            "paragraph": 1
+        }
         backgrounds = {k: v for k, v in r.backgrounds.items() if k != "photo"} or {"solid": 1.0}
         r = r.model_copy(update={"layouts": layouts, "backgrounds": backgrounds})
     elif op == "instance":

@@ -334,3 +334,22 @@ def test_ocr_failure_on_one_image_is_an_error_row(real_inputs):
     assert all(
         r.get("status") in ("kept", None) or r["reason"] != "ocr_error" for i, r in enumerate(done) if i != 1
     )
+
+
+def test_real_scene_with_lama_inpainting(real_inputs, tiny_lama):
+    folder, _ = real_inputs
+    cfg = config(f"inputs={json.dumps([str(folder)])}", "real.inpaint=lama",
+                 f"real.inpaint_weights={json.dumps(tiny_lama[0])}", "real.inpaint_device=cpu")  # fmt: skip
+    units, _ = PIPELINE.plan_inputs(cfg)
+    ident = RunIdentity("text_edit", cfg.content_hash(), 0, "train")
+    rows = [
+        r for u in units for r in PIPELINE.rows_for(cfg, ident, u) if r["meta"]["key"].startswith("sign_0")
+    ][:2]
+    stages = PIPELINE.build_stages(cfg)
+    for s in stages:
+        s.setup()
+    done = run_stages(stages, rows, 8)
+    for row in done:
+        assert row["spec"]["style"]["erase"]["method"] == "lama"
+        assert len(row["spec"]["style"]["erase"]["weights"]) == 64  # sha256 of the file used
+        assert row["scores"]["preservation_psnr"] == PSNR_CAP
