@@ -175,6 +175,18 @@ def inputs_digest(entries: list[InputEntry]) -> str:
     return digest([[e.kind, e.uri, e.root, e.rel, e.rows] for e in entries])
 
 
+def plan_inputs(inputs: list[str], image_column: str, unit_size: int) -> tuple[list[Unit], dict]:
+    """List the inputs and plan their units: (units, what run.json records about the inputs; its
+    digest makes a rerun over other inputs refused)."""
+    entries = list_inputs(inputs, image_column)
+    units = plan_input_units(entries, unit_size)
+    return units, {
+        "entries": len(entries),
+        "planned": units[-1].end if units else 0,
+        "digest": inputs_digest(entries),
+    }
+
+
 def plan_input_units(entries: list[InputEntry], unit_size: int) -> list[Unit]:
     """Units over the images in ``entries``; ``start``/``end`` index images in listing order."""
     units: list[Unit] = []

@@ -9,7 +9,8 @@ from pipelines.curate.config import CurateConfig
 from pipelines.curate.finalize import WORK_SCHEMA, finalize
 from pipelines.curate.stages import build_stages, source_rows
 from synth.identity import file_digest
-from synth.inputs import InputError, inputs_digest, list_inputs, plan_input_units
+from synth.inputs import InputError
+from synth.inputs import plan_inputs as plan_input_files
 from synth.models import ModelSetupError
 from synth.pipeline import Pipeline, Unit
 
@@ -17,13 +18,7 @@ from synth.pipeline import Pipeline, Unit
 def plan_inputs(cfg: CurateConfig) -> tuple[list[Unit], dict[str, Any]]:
     if not cfg.inputs:
         raise InputError("nothing to curate: give --input (a folder, .parquet shards or .tar shards)")
-    entries = list_inputs(cfg.inputs, cfg.image_column)
-    units = plan_input_units(entries, cfg.runtime.unit_size)
-    return units, {
-        "entries": len(entries),
-        "planned": units[-1].end if units else 0,
-        "digest": inputs_digest(entries),
-    }
+    return plan_input_files(cfg.inputs, cfg.image_column, cfg.runtime.unit_size)
 
 
 def describe(cfg: CurateConfig) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from pipelines.text_edit.config import TextEditConfig
 from pipelines.text_edit.real import source_rows
 from pipelines.text_edit.stages import build_stages
-from synth.inputs import inputs_digest, list_inputs, plan_input_units
+from synth.inputs import plan_inputs as plan_input_files
 from synth.pipeline import Pipeline, RunIdentity, Unit, generated_rows
 from synth.stage import Row
 
@@ -16,13 +16,7 @@ def plan_inputs(cfg: TextEditConfig) -> tuple[list[Unit], dict[str, Any]] | None
     """Real scenes plan their units from ``--input``; virtual ones from ``--num`` (None here)."""
     if not cfg.inputs:
         return None
-    entries = list_inputs(cfg.inputs, cfg.image_column)
-    units = plan_input_units(entries, cfg.runtime.unit_size)
-    return units, {
-        "entries": len(entries),
-        "planned": units[-1].end if units else 0,
-        "digest": inputs_digest(entries),
-    }
+    return plan_input_files(cfg.inputs, cfg.image_column, cfg.runtime.unit_size)
 
 
 def rows(cfg: TextEditConfig, ident: RunIdentity, unit: Unit) -> list[Row]:

@@ -30,7 +30,7 @@ from pipelines.text_render.texts import TextSource
 from renderers.text.layout import load_font
 from synth.evaluate.text import normalize_text
 from synth.evaluate.text_edit import edit_mask
-from synth.fonts import FontFace, FontRegistry
+from synth.fonts import FontFace
 from synth.identity import file_digest, sample_rng
 from synth.imageio import DecodeError, decode, encode_png
 from synth.inputs import read_unit
@@ -272,8 +272,8 @@ class RealEdit(Stage):
         self.cfg = cfg
 
     def setup(self) -> None:
-        f, s = self.cfg.fonts, self.cfg.sources
-        self.fonts = FontRegistry(f.dirs, f.exclude, f.system)
+        s = self.cfg.sources
+        self.fonts = self.cfg.fonts.registry()
         self.fonts.require("latin")
         self.ocr = make_ocr(self.cfg.verify.ocr)
         self.texts = TextSource(s.corpus, s.corpus_share)

@@ -23,7 +23,7 @@ from synth.evaluate.text_edit import (
     psnr_outside,
     removal,
 )
-from synth.fonts import FontRegistry, face_digest
+from synth.fonts import face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
 from synth.ocr import make_ocr
@@ -118,8 +118,8 @@ class DrawEdit(Stage):
         self.cfg = cfg
 
     def setup(self) -> None:
-        f, s = self.cfg.fonts, self.cfg.sources
-        self.fonts = FontRegistry(f.dirs, f.exclude, f.system)
+        s = self.cfg.sources
+        self.fonts = self.cfg.fonts.registry()
         self.fonts.require("latin")
         self.fonts.require("han")  # translation edits draw both scripts
         self.photos = (

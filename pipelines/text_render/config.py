@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from synth.config import PipelineConfig, Strict
+from synth.fonts import FontRegistry
 from synth.ocr import OcrConfig
 
 Background = Literal["solid", "gradient", "texture", "photo"]
@@ -24,6 +25,9 @@ class FontsConfig(Strict):
     dirs: list[str] = Field(default_factory=list, description="extra font folders (ttf, otf, ttc)")
     exclude: list[str] = Field(default_factory=list, description="substrings of face names never used")
     system: bool = True
+
+    def registry(self) -> FontRegistry:
+        return FontRegistry(self.dirs, self.exclude, self.system)
 
 
 class RenderConfig(Strict):

@@ -13,7 +13,7 @@ from pipelines.text_render.sampler import sample_spec
 from pipelines.text_render.texts import TextSource
 from renderers.text.render import PLAN_VERSION, RenderError, render
 from synth.evaluate.text import ned
-from synth.fonts import FontRegistry, face_digest
+from synth.fonts import face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
 from synth.ocr import make_ocr
@@ -35,8 +35,7 @@ class RenderText(Stage):
         self.cfg = cfg
 
     def setup(self) -> None:
-        f = self.cfg.fonts
-        self.fonts = FontRegistry(f.dirs, f.exclude, f.system)
+        self.fonts = self.cfg.fonts.registry()
         self.fonts.require("latin")
         if self.cfg.render.languages.get("zh", 0) + self.cfg.render.languages.get("mixed", 0) > 0:
             self.fonts.require("han")
