@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.text_render.sampler import font_ref
 from pipelines.text_render.texts import TextSource
 from renderers.text.color import NAMED, contrast, hex_color, luminance, parse_hex, region_luminance_range
 from renderers.text.render import Rendered
@@ -287,10 +288,6 @@ def font(rng, spec, rendered, ctx, hint=None) -> Edit:
     )
 
 
-def font_ref(face: FontFace) -> dict[str, Any]:
-    return {"path": face.path, "index": face.index, "name": face.name, "kind": face.kind, "bold": face.bold}
-
-
 def size(rng, spec, rendered, ctx, hint=None) -> Edit:
     i = _choose_block(rng, spec, rendered, lambda i, b: True)
     block = spec["blocks"][i]
@@ -343,7 +340,10 @@ def move(rng, spec, rendered, ctx, hint=None) -> Edit:
 
 def case(rng, spec, rendered, ctx, hint=None) -> Edit:
     i = _choose_block(
-        rng, spec, rendered, lambda i, b: not _is_zh(b) and len(_LATIN_WORD.findall(b["text"])) >= 1
+        rng,
+        spec,
+        rendered,
+        lambda i, b: not _is_zh(b) and _LATIN_WORD.search(b["text"]) and len(b["text"]) <= SHORT,
     )
     block = spec["blocks"][i]
     text = block["text"]

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 
 from pipelines.text_edit.config import TextEditConfig
 from pipelines.text_edit.ops import Edit, NotApplicable, new_word, spans
-from pipelines.text_render.sampler import _choice
+from pipelines.text_render.sampler import choice
 from pipelines.text_render.texts import TextSource
 from renderers.text.layout import load_font
 from synth.evaluate.text import normalize_text
@@ -305,7 +305,7 @@ class RealEdit(Stage):
             return mark(row, chosen.reason, chosen.detail)
         inst = chosen.found
         q = quad(inst.polygon)
-        op = _choice(rng, r.ops)
+        op = choice(rng, r.ops)
         try:
             new_text, slots = real_edit(rng, op, inst.text, self.texts)
         except NotApplicable:

@@ -11,7 +11,7 @@ import numpy as np
 from pipelines.text_edit.config import TextEditConfig
 from pipelines.text_edit.instructions import instructions
 from pipelines.text_edit.ops import OPERATIONS, PREPARE, Context, Edit, NotApplicable, pin
-from pipelines.text_render.sampler import _choice, sample_spec
+from pipelines.text_render.sampler import choice, sample_spec
 from pipelines.text_render.texts import TextSource
 from renderers.text.render import PLAN_VERSION, Rendered, RenderError, block_layer, render
 from synth.evaluate.text_edit import (
@@ -90,8 +90,8 @@ def changed_alpha(source: Rendered, target: Rendered, edit: Edit) -> np.ndarray:
 
 def scene_config(cfg: TextEditConfig, op: str) -> TextEditConfig:
     """The scene distribution an operation can work on: a reflow needs a paragraph (layouts with a
-    body block, no photo scenes); an instance edit needs two blocks of one language (no mixed
-    scenes)."""
+    body block, no photo scenes); a case change needs Latin text (no all-Chinese scenes); an instance
+    edit needs two blocks of one language (no mixed scenes)."""
     r = cfg.render
     if op == "reflow":
         layouts = {k: v for k, v in r.layouts.items() if k in ("poster", "paragraph", "columns")} or {
@@ -99,6 +99,10 @@ def scene_config(cfg: TextEditConfig, op: str) -> TextEditConfig:
         }
         backgrounds = {k: v for k, v in r.backgrounds.items() if k != "photo"} or {"solid": 1.0}
         r = r.model_copy(update={"layouts": layouts, "backgrounds": backgrounds})
+    elif op == "case":
+        r = r.model_copy(
+            update={"languages": {k: v for k, v in r.languages.items() if k != "zh"} or {"en": 1.0}}
+        )
     elif op == "instance":
         r = r.model_copy(
             update={"languages": {k: v for k, v in r.languages.items() if k != "mixed"} or {"en": 1.0}}
@@ -132,7 +136,7 @@ class DrawEdit(Stage):
 
     def process_row(self, row: Row) -> Row:
         rng = sample_rng(row["seed"])
-        op = _choice(rng, self.cfg.edit.ops)
+        op = choice(rng, self.cfg.edit.ops)
         last: Exception | None = None
         for attempt in range(1, self.cfg.edit.attempts + 1):  # noqa: B007 - scenes that cannot take the edit are redrawn
             spec = sample_spec(

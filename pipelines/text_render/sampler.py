@@ -55,7 +55,7 @@ PHOTO_BLOCKS = [
 TEXTURES = ["noise", "paper", "stripes", "dots"]
 
 
-def _choice(rng: np.random.Generator, weights: dict[str, float]) -> str:
+def choice(rng: np.random.Generator, weights: dict[str, float]) -> str:
     keys = sorted(weights)
     p = np.array([weights[k] for k in keys], np.float64)
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
@@ -140,8 +140,8 @@ def sample_spec(
 ) -> dict[str, Any]:
     r = cfg.render
     width, height = r.sizes[int(rng.integers(len(r.sizes)))]
-    language = _choice(rng, r.languages)
-    kind = _choice(rng, r.backgrounds)
+    language = choice(rng, r.languages)
+    kind = choice(rng, r.backgrounds)
     background, light = sample_background(rng, kind, photos)
 
     def block_language(i: int) -> str:
@@ -159,7 +159,7 @@ def sample_spec(
                     "role": role,
                     "text": text,
                     "language": lang,
-                    "font": _font_ref(_font_for(rng, fonts, text, lang, role)),
+                    "font": font_ref(_font_for(rng, fonts, text, lang, role)),
                     "color": _text_color(rng, bool(rng.random() < 0.5)),
                     "align": "center",
                     "valign": "center",
@@ -183,7 +183,7 @@ def sample_spec(
                 }
             )
     else:
-        layout = _choice(rng, r.layouts)
+        layout = choice(rng, r.layouts)
         body_align = ["left", "center", "right"][int(rng.integers(3))]
         for i, (role, box, sizes, align, max_lines) in enumerate(TEMPLATES[layout]):
             lang = block_language(i)
@@ -193,7 +193,7 @@ def sample_spec(
                     "role": "list" if role in ("bullets", "numbered") else role,
                     "text": text,
                     "language": lang,
-                    "font": _font_ref(_font_for(rng, fonts, text, lang, role)),
+                    "font": font_ref(_font_for(rng, fonts, text, lang, role)),
                     "color": _text_color(rng, light),
                     "align": body_align if align == "align" else align,
                     "valign": "center" if layout == "title" else "top",
@@ -227,5 +227,5 @@ def _min_width(text: str, language: str, width: int, height: int, lines: int = 2
     return min(0.92, 1.15 * advance / lines / width)
 
 
-def _font_ref(face: FontFace) -> dict[str, Any]:
+def font_ref(face: FontFace) -> dict[str, Any]:
     return {"path": face.path, "index": face.index, "name": face.name, "kind": face.kind, "bold": face.bold}
