@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filters.phash import MAX_RADIUS, near_duplicate_groups, popcount, representatives, table_masks
+from filters.phash import (
+    MAX_RADIUS,
+    candidate_pairs_for_tables,
+    components,
+    near_duplicate_groups,
+    popcount,
+    representatives,
+    table_masks,
+)
 
 
 def brute_force_groups(hashes: np.ndarray, radius: int) -> np.ndarray:
@@ -90,3 +98,15 @@ def test_phash_is_stable_under_resize_and_differs_across_photos():
     assert -(2**63) <= a < 2**63
     dist = lambda x, y: bin((x ^ y) & (2**64 - 1)).count("1")  # noqa: E731
     assert dist(a, b) <= 4 and dist(a, c) > 10
+
+
+@pytest.mark.parametrize("radius", [1, 4, 9])
+def test_cache_blocked_runs_find_the_same_pairs(radius):
+    """Runs of a few buckets (chunk=40 forces many) find exactly the pairs of one run over all."""
+    rng = np.random.default_rng(radius + 100)
+    hashes = planted(rng, 400, radius).view(np.uint64)
+    masks = table_masks(radius)
+    whole = candidate_pairs_for_tables(hashes, masks, radius, chunk=1 << 30)
+    blocked = candidate_pairs_for_tables(hashes, masks, radius, chunk=40)
+    assert np.array_equal(whole, blocked) and len(whole) > 0
+    assert same_partition(components(len(hashes), blocked), brute_force_groups(hashes, radius))
