@@ -149,6 +149,13 @@ def read_bench(bench: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _inside(root: Path, rel: str) -> bool:
+    """A benchmark file's image path stays inside the benchmark folder (jsonl files are input, not
+    trusted: ``../../etc/passwd`` is refused)."""
+    base = root.resolve()
+    return (base / rel).resolve().is_relative_to(base)
+
+
 def _load(path: Path) -> np.ndarray:
     return decode_image(path.read_bytes())
 
@@ -183,7 +190,11 @@ def evaluate(
     ocr = make_ocr(ocr_cfg or OcrConfig())
     root, pred_root = Path(bench), Path(pred)
     samples, missing = [], []
+    rejected = []
     for row in tqdm(read_bench(bench), desc="eval text-edit", disable=not progress):
+        if not all(_inside(root, row.get(k)) for k in ("original_image", "mask_image") if row.get(k)):
+            rejected.append(f"id {row.get('id')}: image path outside the benchmark folder")
+            continue
         predicted_path = pred_root / row["category"] / Path(row["original_image"]).name
         if not predicted_path.exists():
             missing.append(str(predicted_path))
@@ -206,6 +217,7 @@ def evaluate(
         "scored": len(samples),
         "missing": len(missing),
         "missing_examples": missing[:5],
+        "rejected_rows": rejected,
         "summary": summarize(samples, METRICS, "scene"),
         "by_operation": {k: v for k, v in summarize(samples, METRICS, "operation").items() if k != "all"},
         "samples": samples,

@@ -353,3 +353,21 @@ def test_real_scene_with_lama_inpainting(real_inputs, tiny_lama):
         assert row["spec"]["style"]["erase"]["method"] == "lama"
         assert len(row["spec"]["style"]["erase"]["weights"]) == 64  # sha256 of the file used
         assert row["scores"]["preservation_psnr"] == PSNR_CAP
+
+
+def test_evaluator_refuses_paths_outside_the_benchmark(tmp_path):
+    from pipelines.text_edit.bench import evaluate
+
+    bench, pred = tmp_path / "bench", tmp_path / "pred"
+    (bench / "1.1").mkdir(parents=True)
+    (pred / "1.1").mkdir(parents=True)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"not for the evaluator")
+    row = {"id": 1, "prompt": "x", "original_image": "../secret.png", "gt_image": "../secret.png",
+           "source_text": "a", "target_text": "b", "gt_caption": ""}  # fmt: skip
+    (bench / "1.1.jsonl").write_text(json.dumps(row) + "\n")
+    (pred / "1.1" / "secret.png").write_bytes(b"x")
+    report = evaluate(str(bench), str(pred), progress=False)
+    assert report["scored"] == 0 and report["rejected_rows"] == [
+        "id 1: image path outside the benchmark folder"
+    ]
