@@ -284,7 +284,10 @@ def _execute(
             ray.get([a.setup.remote() for a in actors])
         except ray.exceptions.RayTaskError as e:
             raise RunError(f"setup of {pipeline.name} failed: {e.cause or e}") from None
-        slots = [(a, 2) for a in actors]  # two units queued per actor keeps it busy
+        # one unit in flight per actor: a unit takes seconds to minutes, so the round trip to the
+        # driver between units costs nothing, while a second queued unit could leave one actor
+        # finishing two units at the end of the run as the others idle
+        slots = [(a, 1) for a in actors]
 
         def submit(slot, unit):
             return slot.run.remote(unit)
