@@ -21,12 +21,11 @@ from collections import Counter
 
 import psutil
 import pyarrow.parquet as pq
+from bench_text_render import bare_loop
 
 from pipelines.text_edit import PIPELINE
 from synth.config import default_config_path, load_config
-from synth.pipeline import RunIdentity, Unit, generated_rows
 from synth.runner import run_pipeline
-from synth.stage import run_stages
 
 
 def config(*sets: str):
@@ -35,16 +34,7 @@ def config(*sets: str):
 
 def bare(num: int) -> tuple[float, Counter]:
     """The pipeline's stages in a plain loop in this process: triplets/s and seconds per stage."""
-    cfg = config("verify.ocr.threads=1")
-    stages = PIPELINE.build_stages(cfg)
-    for s in stages:
-        s.setup()
-    ident = RunIdentity(PIPELINE.name, cfg.content_hash(), cfg.seed, cfg.split)
-    rows = generated_rows(cfg, ident, Unit(0, 0, num))
-    seconds: Counter = Counter()
-    t0 = time.perf_counter()
-    run_stages(stages, rows, cfg.runtime.batch_size, seconds)
-    return num / (time.perf_counter() - t0), seconds
+    return bare_loop(PIPELINE, config("verify.ocr.threads=1"), num)
 
 
 def main() -> None:

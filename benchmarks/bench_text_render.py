@@ -38,11 +38,16 @@ def bare(num: int, full_pass_every: int | None = None) -> tuple[float, Counter]:
     sets = ["verify.ocr.threads=1"] + (
         [] if full_pass_every is None else [f"verify.full_pass_every={full_pass_every}"]
     )
-    cfg = config(*sets)
-    stages = PIPELINE.build_stages(cfg)
+    return bare_loop(PIPELINE, config(*sets), num)
+
+
+def bare_loop(pipeline, cfg, num: int) -> tuple[float, Counter]:
+    """A generator pipeline's stages in a plain loop in this process: samples/s and seconds per
+    stage (the bare work the Ray pipeline is compared with)."""
+    stages = pipeline.build_stages(cfg)
     for s in stages:
         s.setup()
-    ident = RunIdentity(PIPELINE.name, cfg.content_hash(), cfg.seed, cfg.split)
+    ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
     rows = generated_rows(cfg, ident, Unit(0, 0, num))
     seconds: Counter = Counter()
     t0 = time.perf_counter()
