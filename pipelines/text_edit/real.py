@@ -281,8 +281,7 @@ class RealEdit(Stage):
         if r.inpaint == "lama":
             from synth.models.inpaint import LamaInpainter
 
-            lama = LamaInpainter(r.inpaint_weights, r.inpaint_device)
-            self.erase = lambda image, mask: lama(image, mask)
+            self.erase = LamaInpainter(r.inpaint_weights, r.inpaint_device)
             self.erase_info = {"method": "lama", "weights": file_digest(r.inpaint_weights)}
         else:
             self.erase = lambda image, mask: erase(image, mask, r.inpaint_radius)

@@ -12,7 +12,7 @@ from pipelines.text_render.prompts import prompts
 from pipelines.text_render.sampler import sample_spec
 from pipelines.text_render.texts import TextSource
 from renderers.text.render import PLAN_VERSION, RenderError, render
-from synth.evaluate.text import ned
+from synth.evaluate.text import crop_box, ned
 from synth.fonts import face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
@@ -97,16 +97,6 @@ class RenderText(Stage):
             _fonts={b["font"]["name"]: face_digest(b["font"]["path"]) for b in spec["blocks"]},
         )
         return row
-
-
-def crop_box(image: np.ndarray, bbox: list[float], pad: float = 0.2) -> np.ndarray:
-    """The line's box with a margin of ``pad`` times its height, clipped to the image."""
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = bbox
-    m = (y1 - y0) * pad
-    return image[
-        max(0, int(y0 - m)) : min(h, int(np.ceil(y1 + m))), max(0, int(x0 - m)) : min(w, int(np.ceil(x1 + m)))
-    ]
 
 
 class VerifyOcr(Stage):

@@ -1,10 +1,13 @@
-"""Text matching for OCR verification: normalisation and normalised edit distance (NED)."""
+"""Text matching for OCR verification: the crop a line is read from, normalisation and normalised
+edit distance (NED)."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 _SPACE = re.compile(r"\s+")
@@ -32,3 +35,15 @@ def ned(expected: str, read: str, **norm) -> float:
     if not a and not b:
         return 0.0
     return edit_distance(a, b) / max(len(a), len(b))
+
+
+def crop_box(image: np.ndarray, bbox: list[float], pad: float = 0.2) -> np.ndarray:
+    """The line's box with a margin of ``pad`` times its height, clipped to the image: what OCR
+    recognition reads for a line whose place is known."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = bbox
+    m = (y1 - y0) * pad
+    return image[
+        max(0, int(y0 - m)) : min(h, int(math.ceil(y1 + m))),
+        max(0, int(x0 - m)) : min(w, int(math.ceil(x1 + m))),
+    ]

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from synth.evaluate.text import edit_distance, ned, normalize_text
+from synth.evaluate.text import crop_box, edit_distance, ned, normalize_text
 
 PSNR_CAP = 100.0  # dB reported for identical pixels (a finite number keeps JSON and Parquet plain)
 
@@ -42,15 +42,9 @@ class Thresholds:
 
 
 def polygon_crop(image: np.ndarray, polygon: list[float], pad: float = 0.2) -> np.ndarray:
-    """The polygon's bounding box with a margin of ``pad`` times its height, clipped to the image."""
-    h, w = image.shape[:2]
+    """:func:`crop_box` of the polygon's bounding box; a blank 8x8 patch where nothing is left."""
     xs, ys = polygon[0::2], polygon[1::2]
-    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
-    m = (y1 - y0) * pad
-    crop = image[
-        max(0, int(y0 - m)) : min(h, int(math.ceil(y1 + m))),
-        max(0, int(x0 - m)) : min(w, int(math.ceil(x1 + m))),
-    ]
+    crop = crop_box(image, [min(xs), min(ys), max(xs), max(ys)], pad)
     return crop if crop.size else np.zeros((8, 8, 3), np.uint8)
 
 
