@@ -10,11 +10,12 @@ OUT ?= out/demo
 
 setup: sysdeps venv
 
-# System packages: Python's venv, Graphviz, fontconfig with Latin and CJK fonts, Tesseract (an optional OCR backend).
+# System packages: Python's venv, Graphviz, Cairo (SVG rendering), fontconfig with Latin and CJK fonts, Tesseract (an optional OCR backend).
 sysdeps:
 	@missing=""; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv python3-pip"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	ldconfig -p | grep -q "libcairo.so.2 " || missing="$$missing libcairo2"; \
 	command -v fc-list >/dev/null || missing="$$missing fontconfig"; \
 	(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing="$$missing fonts-noto-cjk"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \

@@ -67,10 +67,12 @@ def _check_schema(table_schema: pa.Schema, where: str, result: Validation) -> bo
 def _check_images(row: dict[str, Any], where: str, result: Validation) -> None:
     cells = [("target_image", row["target_image"]), ("source_image", row["source_image"])]
     cells += [(f"aux_images[{i}]", c) for i, c in enumerate(row["aux_images"] or [])]
+    # The image a row is about: the result, or for an understanding row the image asked about.
+    shown = "source_image" if row.get("task") == "und" else "target_image"
     for name, cell in cells:
         if cell is None or cell.get("bytes") is None:
-            if name == "target_image" and row["status"] == "kept":
-                result.fail(f"{where}: kept row {row['sample_id']} has no target_image bytes")
+            if name == shown and row["status"] == "kept":
+                result.fail(f"{where}: kept row {row['sample_id']} has no {shown} bytes")
             continue
         try:
             image = decode_image(cell["bytes"])
@@ -78,7 +80,7 @@ def _check_images(row: dict[str, Any], where: str, result: Validation) -> None:
             result.fail(f"{where}: {name} of {row['sample_id']} does not decode ({e})")
             continue
         result.images_checked += 1
-        if name == "target_image" and (row["width"], row["height"]) != (image.shape[1], image.shape[0]):
+        if name == shown and (row["width"], row["height"]) != (image.shape[1], image.shape[0]):
             result.fail(
                 f"{where}: {row['sample_id']} says {row['width']}x{row['height']}, image is {image.shape[1]}x{image.shape[0]}"
             )

@@ -131,6 +131,7 @@ def _run(pipeline: Pipeline, common: dict, sets: list[str], num: int | None = No
 def _pipeline_command(pipeline: Pipeline) -> click.Command:
     word = pipeline.name.replace("_", "-")
     subcommands = SUBCOMMANDS.get(pipeline.name, [])
+    has_sources = "sources" in pipeline.config_model.model_fields  # photos and texts to draw with
     decorator = (
         click.group(name=word, help=pipeline_help(pipeline), invoke_without_command=True)
         if subcommands
@@ -148,10 +149,16 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         help="Photos to work on instead of drawn scenes: a folder, files, .parquet or .tar shards "
         "(globs and {000..099} ranges quoted). Repeatable; --num is then not needed.",
     )
-    @click.option("--images", default=None, help="Photo folder or Parquet file for photo backgrounds.")
+    @click.option(
+        "--images",
+        default=None,
+        hidden=not has_sources,
+        help="Photo folder or Parquet file for photo backgrounds.",
+    )
     @click.option(
         "--corpus",
         default=None,
+        hidden=not has_sources,
         type=click.Path(exists=True, dir_okay=False),
         help="Text file, one text per line.",
     )
@@ -169,6 +176,10 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
             sets.append(f"inputs={json.dumps(list(inputs))}")
         if seed is not None:
             sets.append(f"seed={seed}")
+        if (images or corpus) and not has_sources:
+            raise click.UsageError(
+                f"synth {word} draws no photos or texts: --images and --corpus do not apply"
+            )
         if images:
             sets.append(f"sources.images={json.dumps(images)}")
         if corpus:
@@ -192,6 +203,9 @@ EXAMPLES = {
     "  synth text-edit --num 300 --out out/bench_te --set split=test\n"
     "  synth text-edit export out/bench_te --format textedit --out bench/\n"
     "  synth eval text-edit --pred model_outputs/ --bench bench/ --out report.json",
+    "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
+    "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
+    "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",
 }
 
 

@@ -16,19 +16,17 @@ Two families:
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from synth.evaluate.locality import PSNR_CAP, edit_mask, psnr_outside
 from synth.evaluate.text import crop_box, edit_distance, ned, normalize_text
 
-PSNR_CAP = 100.0  # dB reported for identical pixels (a finite number keeps JSON and Parquet plain)
-
+__all__ = ["PSNR_CAP", "edit_mask", "psnr_outside"]  # re-exported: the text-edit checks use them
 
 # ---------------------------------------------------------------------------------------------
 # Checks at known places
@@ -73,35 +71,6 @@ def partial_distance(needle: str, text: str) -> float:
     if len(b) < len(a):  # a short stray read must not count as containing the old text
         return edit_distance(a, b) / len(a)
     return 1 - fuzz.partial_ratio(a, b) / 100
-
-
-def psnr_outside(source: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
-    """PSNR (dB) of target against source where ``mask`` is 0; capped at :data:`PSNR_CAP`."""
-    if source.shape != target.shape:
-        return 0.0
-    keep = mask == 0
-    if not keep.any():
-        return PSNR_CAP
-    diff = source[keep].astype(np.float64) - target[keep].astype(np.float64)
-    mse = float(np.mean(diff * diff))
-    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10 * math.log10(255.0**2 / mse))
-
-
-def edit_mask(
-    shape: tuple[int, int], polygons: list[list[float]], alpha: np.ndarray | None, dilate: int
-) -> np.ndarray:
-    """White (255) where the edit may change pixels: the given polygons and any non-zero ``alpha``
-    (a drawn layer's coverage), dilated by ``dilate`` pixels."""
-    mask = np.zeros(shape, np.uint8)
-    for poly in polygons:
-        pts = np.round(np.asarray(poly, np.float64).reshape(-1, 2)).astype(np.int32)
-        cv2.fillPoly(mask, [pts], 255)
-    if alpha is not None:
-        mask[alpha > 0] = 255
-    if dilate > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
-        mask = cv2.dilate(mask, kernel)
-    return mask
 
 
 def judge(scores: dict[str, float], t: Thresholds) -> str | None:
