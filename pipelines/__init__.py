@@ -6,7 +6,8 @@ from synth.pipeline import Pipeline
 def registry() -> dict[str, Pipeline]:
     from pipelines.cs_diagram import PIPELINE as cs_diagram
     from pipelines.curate import PIPELINE as curate
+    from pipelines.physics import PIPELINE as physics
     from pipelines.text_edit import PIPELINE as text_edit
     from pipelines.text_render import PIPELINE as text_render
 
-    return {p.name: p for p in (text_render, text_edit, curate, cs_diagram)}
+    return {p.name: p for p in (text_render, text_edit, curate, physics, cs_diagram)}

@@ -10,16 +10,138 @@ outside the mask changed, that the labels read back by OCR, and the domain's str
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
-from renderers.svg.safe import SvgRenderer, alpha_box, intrinsic_size, isolate, parse
+from pipelines.text_render.sampler import choice
+from renderers.diagrams.graph import DotError, OutOfFrame, changed
+from renderers.svg.safe import SvgError, SvgRenderer, alpha_box, intrinsic_size, isolate, parse
 from renderers.svg.text import text_boxes
-from synth.evaluate.locality import PSNR_CAP, changed_outside, psnr_outside
+from synth.config import Strict
+from synth.evaluate.locality import boxes_mask, changed_outside, psnr_outside
 from synth.evaluate.text import crop_box, ned
+from synth.identity import sample_rng
+from synth.imageio import encode_png
 from synth.ocr import OcrConfig, make_ocr
+from synth.schema import image_value
 from synth.stage import Resources, Row, Stage, mark
+
+# ---------------------------------------------------------------------------------------------
+# Config sections shared by the diagram pipelines
+
+
+class RenderConfig(Strict):
+    max_side: int = Field(768, ge=128, le=4096, description="pixels of the longer side")
+    attempts: int = Field(
+        6, ge=1, le=50, description="structures drawn before a row is rejected render_error"
+    )
+    mask_dilate: int = Field(
+        3, ge=0, le=64, description="pixels the edit mask grows beyond the changed elements"
+    )
+    timeout_s: float = Field(
+        20.0, gt=0, description="time limit of an external renderer (Graphviz) per drawing"
+    )
+
+
+class VerifyConfig(Strict):
+    ocr: OcrConfig = OcrConfig()
+    max_labels: int = Field(10, ge=0, le=100, description="labels read back by OCR per image (0 = none)")
+
+
+class Thresholds(Strict):
+    """The verifier's cuts (decision keys: not in the content hash)."""
+
+    max_label_ned: float = Field(
+        0.25, ge=0, le=1, description="mean normalised edit distance of the labels read"
+    )
+    max_changed_outside: int = Field(0, ge=0, description="pixels allowed to change outside the edit mask")
+
+
+# ---------------------------------------------------------------------------------------------
+# What every kind of figure provides: a seeded structure, its drawing, its edits and questions.
+#
+# A kind is a small object of pure functions. The pipeline asks it for a structure (``sample``),
+# draws one or two structures with one shared layout (``draw``), proposes an edit's parameters
+# (``propose``), replays the edit (``apply``), checks a pair against what the instruction says
+# (``check``: by independent means, e.g. key sets or edge sets, not by calling ``apply`` again), and
+# asks a question whose answer it computes (``ask``). A structure is a JSON-able dict.
+
+
+class NotApplicable(ValueError):
+    """This structure cannot take this edit (an empty stack has nothing to pop): draw another."""
+
+
+@dataclass(frozen=True)
+class Text2:
+    """A text in English and Chinese."""
+
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True)
+class Question:
+    text: Text2
+    answer: str
+
+
+class Kind:
+    name: ClassVar[str]
+
+    @property
+    def subdomain(self) -> str:
+        """The row's subdomain below the pipeline's prefix, e.g. "bst", "mechanics/incline"."""
+        return self.name
+
+    edits: ClassVar[tuple[str, ...]]
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def draw(self, structures: list[dict[str, Any]]):
+        """One drawing per structure, all from one layout (the union of the structures)."""
+        raise NotImplementedError
+
+    def describe(self, s: dict[str, Any]) -> Text2:
+        raise NotImplementedError
+
+    def propose(self, rng: np.random.Generator, op: str, s: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def apply(self, s: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def scope(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> set[str] | None:
+        """Element ids the edit may change; None where it may change any."""
+        return None
+
+    def instruct(self, edit: dict[str, Any]) -> Text2:
+        raise NotImplementedError
+
+    def ask(self, rng: np.random.Generator, s: dict[str, Any]) -> Question:
+        raise NotImplementedError
+
+
+def pick(rng: np.random.Generator, items):
+    """One element of a sequence (sorted first where it is a set, so the draw is deterministic)."""
+    items = sorted(items) if isinstance(items, set | frozenset) else list(items)
+    if not items:
+        raise NotApplicable("nothing to choose from")
+    return items[int(rng.integers(len(items)))]
+
+
+def seq(items, sep: str = ", ") -> str:
+    return sep.join(str(i) for i in items)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rasterising and verifying
 
 
 def output_size(svg: str, max_side: int, min_side: int = 0) -> tuple[int, int]:
@@ -45,8 +167,17 @@ def changed_boxes(
 
 def labels(svg: str, size: tuple[int, int], limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` text labels of a drawing with their pixel boxes, evenly spread over the
-    document order (the same ones every run)."""
-    found = [t for t in text_boxes(svg, *size) if t["text"].strip()]
+    document order (the same ones every run); a label cut by the canvas edge is not read."""
+    w, h = size
+    found = [
+        t
+        for t in text_boxes(svg, *size)
+        if t["text"].strip()
+        and t["bbox"][0] >= 0
+        and t["bbox"][1] >= 0
+        and t["bbox"][2] <= w
+        and t["bbox"][3] <= h
+    ]
     if len(found) > limit:
         idx = np.linspace(0, len(found) - 1, limit).round().astype(int)
         found = [found[i] for i in sorted(set(idx.tolist()))]
@@ -145,4 +276,137 @@ class DecideDiagram(Stage):
         return row
 
 
-__all__ = ["PSNR_CAP", "DecideDiagram", "VerifyDiagram", "changed_boxes", "labels", "output_size", "to_texts"]
+def variants(text: Text2, style: str) -> list[dict[str, str]]:
+    return [
+        {"style": style, "language": "en", "text": text.en},
+        {"style": style, "language": "zh", "text": text.zh},
+    ]
+
+
+class DrawDiagram(Stage):
+    """Draws the row's structure; for an edit row also the edited structure with the same layout,
+    checks the edit against its instruction, and builds the edit mask."""
+
+    name = "draw"
+    error_reason = "render_error"
+    writes = (
+        "source_image",
+        "target_image",
+        "aux_images",
+        "instruction",
+        "instructions",
+        "response",
+        "spec",
+        "program",
+        "texts",
+    )
+
+    def __init__(self, cfg: Any, kinds: dict[str, Kind], prefix: str):
+        self.cfg = cfg
+        self.kinds = kinds
+        self.prefix = prefix  # subdomain prefix: "cs", "physics"
+
+    def setup(self) -> None:
+        self.renderer = SvgRenderer()  # our own programs: no child process needed
+
+    def _draw(self, rng, kind, task: str, op: str | None):
+        """(source, target, edit, drawings, svgs); a structure that cannot take the edit or does
+        not fit its frame is drawn again."""
+        for _ in range(self.cfg.render.attempts):
+            s = kind.sample(rng)
+            try:
+                if task != "edit":
+                    t, edit, drawings = None, None, kind.draw([s])
+                else:
+                    edit = kind.propose(rng, op, s)
+                    t = kind.apply(s, edit)
+                    drawings = kind.draw([s, t])
+                return s, t, edit, drawings, [d.svg(self.cfg.render.timeout_s) for d in drawings]
+            except (NotApplicable, OutOfFrame):
+                continue
+        raise NotApplicable(f"no structure out of {self.cfg.render.attempts} could take '{op or task}'")
+
+    def process_row(self, row: Row) -> Row:
+        cfg = self.cfg
+        rng = sample_rng(row["seed"])
+        kind = self.kinds[cfg.kinds[int(rng.integers(len(cfg.kinds)))]]
+        task = choice(rng, cfg.tasks)
+        op = kind.edits[int(rng.integers(len(kind.edits)))] if task == "edit" else None
+        try:
+            s, t, edit, drawings, svgs = self._draw(rng, kind, task, op)
+            size = output_size(svgs[0], cfg.render.max_side)
+            images = [self.renderer.rgb(svg, *size) for svg in svgs]
+        except NotApplicable as e:
+            return mark(row, "render_error", str(e))
+        except (DotError, SvgError) as e:
+            return mark(row, e.reason, str(e))
+        image = images[-1]
+        found = labels(svgs[-1], size, cfg.verify.max_labels)
+        lang, source = drawings[-1].program()
+        row.update(
+            domain="science",
+            subdomain=f"{self.prefix}/{kind.subdomain}",
+            task=task,
+            language="en",
+            width=size[0],
+            height=size[1],
+            texts=to_texts(found),
+            program={"lang": lang, "source": source},
+            license="generated",
+            _image=image,
+            _labels=found,
+        )
+        meta: dict[str, Any] = {"kind": kind.name}
+        if task == "t2i":
+            text = kind.describe(s)
+            row.update(
+                instruction=text.en,
+                instructions=variants(text, "dense"),
+                target_image=image_value(encode_png(image)),
+                spec={"kind": kind.name, "structure": s},
+            )
+        elif task == "und":
+            q = kind.ask(rng, s)
+            row.update(
+                instruction=q.text.en,
+                instructions=variants(q.text, "question"),
+                response=q.answer,
+                source_image=image_value(encode_png(image)),
+                spec={"kind": kind.name, "structure": s, "answer": q.answer},
+            )
+            row["target_image"] = None
+        else:
+            ids = changed(drawings[0].elements(), drawings[1].elements())
+            scope = kind.scope(s, t, edit)
+            problem = kind.check(s, t, edit)
+            if problem is None and not ids:
+                problem = "the edit changed nothing in the drawing"
+            if problem is None and scope is not None and not ids <= scope:
+                problem = f"elements outside the edit's scope changed: {sorted(ids - scope)[:6]}"
+            boxes = changed_boxes(self.renderer, svgs, ids, size)
+            mask = boxes_mask(image.shape[:2], boxes, cfg.render.mask_dilate)
+            text = kind.instruct(edit)
+            meta.update(op=edit["op"], changed=sorted(ids))
+            row.update(
+                subdomain=f"{self.prefix}/{kind.subdomain}/{edit['op']}",
+                instruction=text.en,
+                instructions=variants(text, "concise"),
+                source_image=image_value(encode_png(images[0])),
+                target_image=image_value(encode_png(image)),
+                aux_images=[image_value(encode_png(mask))],
+                spec={"kind": kind.name, "source": s, "target": t, "edit": edit},
+                _source=images[0],
+                _mask=mask,
+                _structure_problem=problem,
+            )
+            row["scores"] = {"changed_elements": float(len(ids))}
+        row["meta"] = meta
+        return row
+
+
+def build_stages(cfg: Any, kinds: dict[str, Kind], prefix: str) -> list[Stage]:
+    return [
+        DrawDiagram(cfg, kinds, prefix),
+        VerifyDiagram(cfg.verify.ocr),
+        DecideDiagram(cfg.thresholds.max_label_ned, cfg.thresholds.max_changed_outside),
+    ]

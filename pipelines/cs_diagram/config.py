@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from pipelines.diagram import RenderConfig, Thresholds, VerifyConfig
 from pipelines.text_render.config import _weights
-from synth.config import PipelineConfig, Strict
-from synth.ocr import OcrConfig
+from synth.config import PipelineConfig
 
 KindName = Literal[
     "bst",
@@ -30,31 +30,6 @@ KindName = Literal[
 ]
 ALL_KINDS: tuple[str, ...] = KindName.__args__
 Task = Literal["t2i", "edit", "und"]
-
-
-class RenderConfig(Strict):
-    max_side: int = Field(768, ge=128, le=4096, description="pixels of the longer side")
-    attempts: int = Field(
-        6, ge=1, le=50, description="structures drawn before a row is rejected render_error"
-    )
-    mask_dilate: int = Field(
-        3, ge=0, le=64, description="pixels the edit mask grows beyond the changed elements"
-    )
-    timeout_s: float = Field(20.0, gt=0, description="Graphviz's time limit per drawing")
-
-
-class VerifyConfig(Strict):
-    ocr: OcrConfig = OcrConfig()
-    max_labels: int = Field(10, ge=0, le=100, description="labels read back by OCR per image (0 = none)")
-
-
-class Thresholds(Strict):
-    """The verifier's cuts (decision keys: not in the content hash)."""
-
-    max_label_ned: float = Field(
-        0.25, ge=0, le=1, description="mean normalised edit distance of the labels read"
-    )
-    max_changed_outside: int = Field(0, ge=0, description="pixels allowed to change outside the edit mask")
 
 
 class CsDiagramConfig(PipelineConfig):

@@ -1,12 +1,12 @@
 """Every diagram kind of ``synth cs-diagram`` by name (the values of the ``kinds`` config key)."""
 
 from pipelines.cs_diagram.kinds.automata import DFA, NFA
-from pipelines.cs_diagram.kinds.base import Kind, NotApplicable, Question, Text2
 from pipelines.cs_diagram.kinds.charts import BarChart, LineChart, PieChart, ScatterChart
 from pipelines.cs_diagram.kinds.flowchart import Flowchart
 from pipelines.cs_diagram.kinds.graphs import GraphBFS, GraphDFS, GraphPath
 from pipelines.cs_diagram.kinds.sequences import Array, LinkedList, Queue, Stack
 from pipelines.cs_diagram.kinds.trees import BST, Heap
+from pipelines.diagram import Kind, NotApplicable, Question, Text2
 
 KINDS: dict[str, Kind] = {
     k.name: k
