@@ -327,11 +327,15 @@ class DrawDiagram(Stage):
         raise NotApplicable(f"no structure out of {self.cfg.render.attempts} could take '{op or task}'")
 
     def process_row(self, row: Row) -> Row:
-        cfg = self.cfg
+        """Which kind, task and edit come from the row's seed; then :meth:`fill` draws it."""
         rng = sample_rng(row["seed"])
-        kind = self.kinds[cfg.kinds[int(rng.integers(len(cfg.kinds)))]]
-        task = choice(rng, cfg.tasks)
+        kind = self.kinds[self.cfg.kinds[int(rng.integers(len(self.cfg.kinds)))]]
+        task = choice(rng, self.cfg.tasks)
         op = kind.edits[int(rng.integers(len(kind.edits)))] if task == "edit" else None
+        return self.fill(row, rng, kind, task, op)
+
+    def fill(self, row: Row, rng: np.random.Generator, kind: Kind, task: str, op: str | None) -> Row:
+        cfg = self.cfg
         try:
             s, t, edit, drawings, svgs = self._draw(rng, kind, task, op)
             size = output_size(svgs[0], cfg.render.max_side)
