@@ -47,17 +47,26 @@ class PipelineConfig(Strict):
 
     #: Dotted keys that only decide which rows are kept (thresholds): not in the content hash.
     decision_keys: ClassVar[tuple[str, ...]] = ("thresholds",)
+    #: Dotted keys outside ``runtime`` that change how, not what (``llm.base_url``): in neither hash.
+    runtime_keys: ClassVar[tuple[str, ...]] = ()
 
     def _partition(self) -> tuple[dict[str, Any], dict[str, Any]]:
         content = self.model_dump(mode="json", exclude={"runtime", "seed", "split"})
-        decision: dict[str, Any] = {}
-        for key in self.decision_keys:
+
+        def pop(key: str) -> tuple[bool, Any]:
             *parents, last = key.split(".")
             node = content
             for part in parents:
                 node = node.get(part) or {}
-            if last in node:
-                decision[key] = node.pop(last)
+            return (True, node.pop(last)) if last in node else (False, None)
+
+        for key in self.runtime_keys:
+            pop(key)
+        decision: dict[str, Any] = {}
+        for key in self.decision_keys:
+            found, value = pop(key)
+            if found:
+                decision[key] = value
         return content, decision
 
     def content_hash(self) -> str:

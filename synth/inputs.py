@@ -1,4 +1,5 @@
-"""What ``synth curate --input`` reads: image folders, Parquet shards, WebDataset tars.
+"""What ``--input`` reads: image folders, Parquet shards, WebDataset tars; and, where a command
+takes documents (``synth physics --documents``), PDFs, one input per page.
 
 Listing turns the ``--input`` arguments into entries (sorted, so a rerun plans the same units).
 Units are slices of entries: image files in runs of ``unit_size``, Parquet rows in row ranges
@@ -26,6 +27,8 @@ from synth.identity import digest
 from synth.pipeline import Unit
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+PDF_DPI = 150  # pages are rasterised at this resolution...
+PDF_MAX_SIDE = 2400  # ...and at most this many pixels on their longer side
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
@@ -35,11 +38,11 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class InputEntry:
-    kind: str  # "file", "parquet" or "tar"
+    kind: str  # "file", "parquet", "tar" or "pdf"
     uri: str  # where to read it: a local path or a URI pyarrow.fs understands
     root: str  # the --input argument as given (part of every sample id)
     rel: str  # the path below the root, or the shard's file name
-    rows: int = 1  # images it holds (a tar counts as 1: its members are read with it)
+    rows: int = 1  # images it holds (a tar counts as 1: its members are read with it; a PDF its pages)
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,10 @@ def _glob(pattern: str) -> list[str]:
     return sorted(f"{scheme}://{i.path}" for i in infos if fnmatch.fnmatch(i.path, path))
 
 
-def _kind(path: str) -> str | None:
+def _kind(path: str, documents: bool = False) -> str | None:
     lower = path.lower()
+    if documents and lower.endswith(".pdf"):
+        return "pdf"
     if lower.endswith(".parquet"):
         return "parquet"
     if lower.endswith(".tar"):
@@ -125,8 +130,9 @@ def _parquet_rows(uri: str, image_column: str) -> int:
     return rows
 
 
-def list_inputs(inputs: list[str], image_column: str = "image") -> list[InputEntry]:
-    """Entries for every ``--input`` (folder, file, glob or brace pattern), in a stable order."""
+def list_inputs(inputs: list[str], image_column: str = "image", documents: bool = False) -> list[InputEntry]:
+    """Entries for every ``--input`` (folder, file, glob or brace pattern), in a stable order;
+    ``documents`` also takes PDFs."""
     entries: list[InputEntry] = []
     seen: set[str] = set()
     for arg in inputs:
@@ -134,11 +140,12 @@ def list_inputs(inputs: list[str], image_column: str = "image") -> list[InputEnt
         for pattern in expand_braces(arg):
             paths = _glob(pattern) if re.search(r"[*?\[]", pattern) else [pattern]
             for path in paths:
-                found.extend(_entries_for(arg, path, image_column))
+                found.extend(_entries_for(arg, path, image_column, documents))
         if not found:
+            what = "documents" if documents else "images"
+            files = ".pdf or image files" if documents else f"{', '.join(IMAGE_SUFFIXES)} files"
             raise InputError(
-                f"--input {arg}: no images found (a folder of {', '.join(IMAGE_SUFFIXES)} files, "
-                ".parquet shards or WebDataset .tar shards)"
+                f"{arg}: no {what} found (a folder of {files}, .parquet shards or WebDataset .tar shards)"
             )
         for e in found:
             if e.uri not in seen:
@@ -147,7 +154,23 @@ def list_inputs(inputs: list[str], image_column: str = "image") -> list[InputEnt
     return entries
 
 
-def _entries_for(arg: str, path: str, image_column: str) -> list[InputEntry]:
+def _pdf_pages(uri: str) -> int:
+    """Pages of a PDF; 1 for a PDF that does not open (reading it then yields a decode_error)."""
+    import pypdfium2
+
+    try:
+        fs, path = _fs(uri)
+        with fs.open_input_stream(path) as f:
+            doc = pypdfium2.PdfDocument(f.read())
+        try:
+            return max(1, len(doc))
+        finally:
+            doc.close()
+    except (OSError, pypdfium2.PdfiumError):
+        return 1
+
+
+def _entries_for(arg: str, path: str, image_column: str, documents: bool = False) -> list[InputEntry]:
     fs, local = _fs(path)
     info = fs.get_file_info(local)
     if info.type == pafs.FileType.Directory:
@@ -155,19 +178,28 @@ def _entries_for(arg: str, path: str, image_column: str) -> list[InputEntry]:
         files = sorted(
             i.path
             for i in fs.get_file_info(selector)
-            if i.type == pafs.FileType.File and _kind(i.path) == "file"
+            if i.type == pafs.FileType.File and _kind(i.path, documents) in ("file", "pdf")
         )
         prefix = path.split("://", 1)[0] + "://" if "://" in path else ""
-        return [InputEntry("file", prefix + f, arg, os.path.relpath(f, local)) for f in files]
+        out = []
+        for f in files:
+            kind = _kind(f, documents)
+            rows = _pdf_pages(prefix + f) if kind == "pdf" else 1
+            out.append(InputEntry(kind, prefix + f, arg, os.path.relpath(f, local), rows))
+        return out
     if info.type != pafs.FileType.File:
         if re.search(r"[*?\[{]", arg):
             return []  # a brace expansion may name shards that do not exist
         raise InputError(f"--input {path}: no such file or folder")
-    kind = _kind(path)
+    kind = _kind(path, documents)
     if kind is None:
-        raise InputError(f"--input {path}: expected a folder, images, .parquet or .tar files")
+        raise InputError(
+            f"{path}: expected a folder, images{', PDFs' if documents else ''}, .parquet or .tar files"
+        )
     rel = os.path.basename(local)
-    rows = _parquet_rows(path, image_column) if kind == "parquet" else 1
+    rows = (
+        _parquet_rows(path, image_column) if kind == "parquet" else _pdf_pages(path) if kind == "pdf" else 1
+    )
     return [InputEntry(kind, path, arg, rel, rows)]
 
 
@@ -175,10 +207,12 @@ def inputs_digest(entries: list[InputEntry]) -> str:
     return digest([[e.kind, e.uri, e.root, e.rel, e.rows] for e in entries])
 
 
-def plan_inputs(inputs: list[str], image_column: str, unit_size: int) -> tuple[list[Unit], dict]:
+def plan_inputs(
+    inputs: list[str], image_column: str, unit_size: int, documents: bool = False
+) -> tuple[list[Unit], dict]:
     """List the inputs and plan their units: (units, what run.json records about the inputs; its
     digest makes a rerun over other inputs refused)."""
-    entries = list_inputs(inputs, image_column)
+    entries = list_inputs(inputs, image_column, documents)
     units = plan_input_units(entries, unit_size)
     return units, {
         "entries": len(entries),
@@ -231,6 +265,8 @@ def read_unit(
             yield _read_file(entry, max_bytes)
         elif entry.kind == "parquet":
             yield from _read_parquet(part, image_column, caption_column, max_bytes)
+        elif entry.kind == "pdf":
+            yield from _read_pdf(part, max_bytes)
         else:
             yield from _read_tar(entry, max_bytes)
 
@@ -248,6 +284,43 @@ def _read_file(entry: InputEntry, max_bytes: int) -> RawInput:
     except OSError as e:
         raw.error = ("io_error", f"cannot read {entry.uri}: {e}")
     return raw
+
+
+def _read_pdf(part: Slice, max_bytes: int) -> Iterator[RawInput]:
+    """Pages [start, stop) of a PDF, each rasterised to PNG bytes (key ``file.pdf#p<n>``, from 1)."""
+    import io
+
+    import pypdfium2
+
+    entry = part.entry
+
+    def raw(page: int, **kw) -> RawInput:
+        return RawInput(entry.root, f"{entry.rel}#p{page + 1}", f"{entry.uri}#p{page + 1}", kind="pdf", **kw)
+
+    try:
+        fs, path = _fs(entry.uri)
+        size = fs.get_file_info(path).size
+        if size is not None and size > max_bytes:
+            raise ValueError(f"{size} bytes exceeds the limit of {max_bytes}")
+        with fs.open_input_stream(path) as f:
+            doc = pypdfium2.PdfDocument(f.read())
+    except (OSError, ValueError, pypdfium2.PdfiumError) as e:
+        for page in range(part.start, part.stop):
+            yield raw(page, data=None, error=("decode_error", f"cannot open {entry.uri} as a PDF: {e}"))
+        return
+    try:
+        for page in range(part.start, part.stop):
+            try:
+                w, h = doc[page].get_size()
+                scale = min(PDF_DPI / 72, PDF_MAX_SIDE / max(w, h, 1))
+                image = doc[page].render(scale=scale).to_pil().convert("RGB")
+                buf = io.BytesIO()
+                image.save(buf, "PNG")
+                yield raw(page, data=buf.getvalue())
+            except (pypdfium2.PdfiumError, IndexError, ValueError) as e:
+                yield raw(page, data=None, error=("decode_error", f"page {page + 1} of {entry.rel}: {e}"))
+    finally:
+        doc.close()
 
 
 def _cell_bytes(cell) -> tuple[bytes | None, str | None]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from pipelines.diagram import RenderConfig, Thresholds, VerifyConfig
 from pipelines.text_render.config import _weights
-from synth.config import PipelineConfig
+from synth.config import PipelineConfig, Strict
+from synth.llm import LlmConfig
 
 KindName = Literal[
     "incline",
@@ -26,8 +27,25 @@ ALL_KINDS: tuple[str, ...] = KindName.__args__
 Task = Literal["t2i", "edit", "und"]
 
 
+class DocumentConfig(Strict):
+    """The document path (``--documents``): pages of problems -> OCR -> LLM -> SVG."""
+
+    max_bytes: int = Field(64 << 20, ge=1, description="larger input files are rejected decode_error")
+    max_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb limit of a page image")
+    max_chars: int = Field(2000, ge=100, description="problem text sent to the LLM")
+    min_figure_share: float = Field(
+        0.02, gt=0, le=1, description="smallest figure region, as a share of the page"
+    )
+    vision: bool = Field(False, description="also send the figure crop as an image (needs a VLM)")
+
+
 class PhysicsConfig(PipelineConfig):
     pipeline: Literal["physics"] = "physics"
+    documents: list[str] = Field(
+        default_factory=list, description="PDFs or page images; empty = generated scenes"
+    )
+    document: DocumentConfig = DocumentConfig()
+    llm: LlmConfig = LlmConfig()
     kinds: list[KindName] = Field(
         default_factory=lambda: list(ALL_KINDS), description="figures to draw, equally often"
     )
@@ -35,6 +53,18 @@ class PhysicsConfig(PipelineConfig):
     render: RenderConfig = RenderConfig()
     verify: VerifyConfig = VerifyConfig()
     thresholds: Thresholds = Thresholds()
+
+    runtime_keys: ClassVar[tuple[str, ...]] = tuple(
+        f"llm.{k}"
+        for k in (
+            "base_url",
+            "api_key_env",
+            "timeout_s",
+            "retries",
+            "price_in_per_mtok",
+            "price_out_per_mtok",
+        )
+    )
 
     _check = field_validator("tasks")(_weights)
 

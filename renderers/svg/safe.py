@@ -25,7 +25,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from xml.etree.ElementTree import Element, tostring
+from xml.etree.ElementTree import Element, register_namespace, tostring
 
 import numpy as np
 from defusedxml import DefusedXmlException
@@ -36,6 +36,8 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 MAX_BYTES = 4_000_000
 MAX_PIXELS = 16_000_000  # output and embedded images alike
+register_namespace("", SVG_NS)  # serialise as plain <svg>, not <ns0:svg>
+register_namespace("xlink", XLINK_NS)
 STRIPPED = {"script", "foreignObject", "iframe", "embed", "object", "audio", "video", "handler", "listener"}
 DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,", re.I)
 _URL = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.I)

@@ -16,6 +16,7 @@ from pipelines import registry
 from synth.config import ConfigError, default_config_path, load_config
 from synth.fonts import FontError
 from synth.inputs import InputError
+from synth.llm import LlmSetupError
 from synth.models import ModelSetupError
 from synth.ocr import OcrSetupError
 from synth.pipeline import Pipeline
@@ -34,6 +35,7 @@ USER_ERRORS = (
     SourceError,
     InputError,
     ModelSetupError,
+    LlmSetupError,
     FileNotFoundError,
 )
 
@@ -131,7 +133,8 @@ def _run(pipeline: Pipeline, common: dict, sets: list[str], num: int | None = No
 def _pipeline_command(pipeline: Pipeline) -> click.Command:
     word = pipeline.name.replace("_", "-")
     subcommands = SUBCOMMANDS.get(pipeline.name, [])
-    has_sources = "sources" in pipeline.config_model.model_fields  # photos and texts to draw with
+    fields = pipeline.config_model.model_fields
+    has_sources = "sources" in fields  # photos and texts to draw with
     decorator = (
         click.group(name=word, help=pipeline_help(pipeline), invoke_without_command=True)
         if subcommands
@@ -145,9 +148,16 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         "--input",
         "inputs",
         multiple=True,
-        hidden=pipeline.plan_inputs is None,
+        hidden="inputs" not in fields,
         help="Photos to work on instead of drawn scenes: a folder, files, .parquet or .tar shards "
         "(globs and {000..099} ranges quoted). Repeatable; --num is then not needed.",
+    )
+    @click.option(
+        "--documents",
+        multiple=True,
+        hidden="documents" not in fields,
+        help="Pages of problems (a folder, PDFs or page images) whose figures an LLM draws as SVG; "
+        "needs --set llm.base_url=http://HOST:PORT/v1. Repeatable; --num is then not needed.",
     )
     @click.option(
         "--images",
@@ -164,16 +174,21 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     )
     @_common_options
     @click.pass_context
-    def command(ctx, num, seed, inputs, images, corpus, **common):
+    def command(ctx, num, seed, inputs, documents, images, corpus, **common):
         if ctx.invoked_subcommand:
             return
-        if (num is None and not inputs) or common["out"] is None:
+        for given, key in ((inputs, "--input"), (documents, "--documents")):
+            if given and key.strip("-") not in fields:
+                raise click.UsageError(f"synth {word} takes no {key}")
+        if (num is None and not inputs and not documents) or common["out"] is None:
             raise click.UsageError(
                 "--num (or --input) and --out are required, e.g. --num 200 --out out/" + pipeline.name
             )
         sets = _runtime_sets(common)
         if inputs:
             sets.append(f"inputs={json.dumps(list(inputs))}")
+        if documents:
+            sets.append(f"documents={json.dumps(list(documents))}")
         if seed is not None:
             sets.append(f"seed={seed}")
         if (images or corpus) and not has_sources:
@@ -203,6 +218,9 @@ EXAMPLES = {
     "  synth text-edit --num 300 --out out/bench_te --set split=test\n"
     "  synth text-edit export out/bench_te --format textedit --out bench/\n"
     "  synth eval text-edit --pred model_outputs/ --bench bench/ --out report.json",
+    "physics": "synth physics --num 2000 --out out/physics\n"
+    "  synth physics --num 500 --out out/circuits --set kinds=[series_circuit,parallel_circuit] --set tasks={edit:1}\n"
+    "  synth physics --documents exam_pages/ --out out/physics_docs --set llm.base_url=http://127.0.0.1:8000/v1",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",

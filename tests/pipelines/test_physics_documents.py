@@ -1,0 +1,146 @@
+"""``synth physics --documents`` against a local OpenAI-compatible test server whose answers range
+from a good SVG to hostile ones: every page ends kept or rejected with its reason."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw, ImageFont
+
+from synth.cli.main import cli
+
+GOOD = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><polygon points="80,400 560,400 560,150" fill="none" stroke="black"/>'
+    '<rect x="300" y="230" width="70" height="45" fill="#ccd" transform="rotate(-27 335 252)"/>'
+    '<text x="40" y="50" font-family="DejaVu Sans" font-size="22">m = 2 kg</text></svg>'
+)
+ANSWERS = {
+    "incline": "Here is the figure:\n```svg\n" + GOOD + "\n```",
+    "passwd": '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><image href="file:///etc/passwd" width="9" height="9"/></svg>',
+    "laughs": '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><text>&b;</text></svg>',
+    "huge": '<svg xmlns="http://www.w3.org/2000/svg" width="200000" height="200000"><rect width="9" height="9"/></svg>',
+    "sorry": "Sorry, I cannot draw that.",
+}
+
+
+class FakeLLM(BaseHTTPRequestHandler):
+    requests: list[dict] = []
+
+    def _send(self, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self._send({"object": "list", "data": [{"id": "fake-physics-llm", "object": "model"}]})
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeLLM.requests.append(body)
+        prompt = body["messages"][-1]["content"][0]["text"].lower()
+        answer = next((a for k, a in ANSWERS.items() if k in prompt), "no figure")
+        self._send(
+            {
+                "choices": [{"message": {"role": "assistant", "content": answer}}],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 80},
+            }
+        )
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def llm_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def _page(words: str, figure: bool = True) -> Image.Image:
+    page = Image.new("RGB", (1000, 1300), "white")
+    d = ImageDraw.Draw(page)
+    font = ImageFont.truetype("DejaVuSans.ttf", 34)
+    d.text((60, 60), f"1. A block rests on an {words} plane.", font=font, fill="black")
+    d.text((60, 120), "Find the friction force on it.", font=font, fill="black")
+    if figure:
+        d.polygon([(150, 900), (800, 900), (800, 450)], outline="black", width=5)
+        d.rectangle([450, 560, 560, 660], outline="black", width=5)
+    return page
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exam_pages")
+    first = _page("incline")
+    first.save(folder / "exam.pdf", save_all=True, append_images=[_page("passwd"), _page("laughs")])
+    _page("huge").save(folder / "scan_huge.png")
+    _page("sorry", figure=False).save(folder / "scan_sorry.png")
+    Image.new("RGB", (600, 800), "white").save(folder / "blank.png")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
+    return folder, {
+        "exam.pdf#p1": "kept", "exam.pdf#p2": "unsafe_input", "exam.pdf#p3": "unsafe_input",
+        "scan_huge.png": "unsafe_input", "scan_sorry.png": "llm_invalid_output", "blank.png": "no_text_found",
+        "broken.pdf#p1": "decode_error",
+    }  # fmt: skip
+
+
+def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
+    folder, expected = documents
+    out = tmp_path / "docs"
+    args = ["physics", "--documents", str(folder), "--out", str(out), "--quiet", "--set", f"llm.base_url={llm_url}",
+            "--set", "llm.retries=1", "--set", "llm.price_in_per_mtok=1.0", "--set", "llm.price_out_per_mtok=2.0"]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    checked = CliRunner().invoke(cli, ["validate", str(out), "--json"])
+    assert checked.exit_code == 0, checked.output
+    rows = pq.read_table(out / "data").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+    assert len(rows) == len(expected)  # every page accounted for
+    by_key = {json.loads(r["meta"])["key"]: r for r in rows}
+    for key, outcome in expected.items():
+        row = by_key[key]
+        assert (row["status"] if outcome == "kept" else row["reason"]) == outcome, (
+            key,
+            row["reason"],
+            row["detail"],
+        )
+    kept = by_key["exam.pdf#p1"]
+    meta = json.loads(kept["meta"])
+    assert meta["llm"] == {"model": "fake-physics-llm", "tokens_in": 120, "tokens_out": 80, "cost": 0.00028}
+    assert kept["program"]["lang"] == "svg" and "m = 2 kg" in kept["program"]["source"]
+    assert "incline" in kept["instruction"] and kept["aux_images"]  # the page's own figure, as reference
+    assert (
+        any(t["text"] == "m = 2 kg" for t in kept["texts"]) and dict(kept["scores"])["label_ned_mean"] <= 0.25
+    )
+    # The model saw the problem text, read by OCR from the rasterised PDF page.
+    assert any("friction" in r["messages"][-1]["content"][0]["text"] for r in FakeLLM.requests)
+    assert json.loads(by_key["scan_sorry.png"]["meta"])["llm"]["tokens_in"] == 240  # asked twice
+
+
+def test_document_path_without_llm_says_so(documents, tmp_path):
+    folder, _ = documents
+    result = CliRunner().invoke(cli, ["physics", "--documents", str(folder), "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0
+    assert "llm.base_url" in str(result.exception)
+    down = CliRunner().invoke(
+        cli,
+        [
+            "physics",
+            "--documents",
+            str(folder),
+            "--out",
+            str(tmp_path / "y"),
+            "--set",
+            "llm.base_url=http://127.0.0.1:9/v1",
+        ],
+    )
+    assert down.exit_code != 0 and "does not answer" in str(down.exception)
