@@ -51,6 +51,7 @@ bench: setup
 	$(PY) benchmarks/bench_phash.py
 	$(PY) benchmarks/bench_curate.py --num 600
 	$(PY) benchmarks/bench_text_edit.py --num 300 --bare 44
+	$(PY) benchmarks/bench_diagrams.py --num 400 --bare 60
 
 clean:
 	rm -rf out .pytest_cache

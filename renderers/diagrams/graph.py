@@ -192,9 +192,20 @@ ARROW = 8.0  # points: Graphviz's arrow length at arrowsize 0.8
 BEND = 0.18  # curved edges bow to the left of their direction by this share of their length
 
 
-def _radius(n: Node) -> float:
-    w = float(n.attrs.get("width", 0.45)) * 72 / 2
-    return w + (4.0 if n.attrs.get("shape") == "doublecircle" else 0.0)
+def _reach(n: Node, toward: np.ndarray) -> float:
+    """Distance from a node's centre to its outline along the unit vector ``toward``."""
+    a = float(n.attrs.get("width", 0.45)) * 36  # half width, points
+    b = float(n.attrs.get("height", 0.45)) * 36
+    dx, dy = abs(float(toward[0])) + 1e-9, abs(float(toward[1])) + 1e-9
+    shape = n.attrs.get("shape", "circle")
+    if shape in ("box", "rect", "Mrecord", "plaintext"):
+        return min(a / dx, b / dy)
+    if shape == "diamond":
+        return 1 / (dx / a + dy / b)
+    if shape == "point":
+        return 2.0
+    extra = 4.0 if shape == "doublecircle" else 0.0
+    return 1 / np.hypot(dx / a, dy / b) + extra  # circle, ellipse
 
 
 def _curve(a: Node, b: Node) -> tuple[str, str]:
@@ -205,8 +216,8 @@ def _curve(a: Node, b: Node) -> tuple[str, str]:
     length = float(np.hypot(*d)) or 1.0
     normal = np.array([-d[1], d[0]]) / length
     ctrl = (pa + pb) / 2 + normal * BEND * length
-    start = pa + _radius(a) * (ctrl - pa) / np.linalg.norm(ctrl - pa)
-    tip = pb + _radius(b) * (ctrl - pb) / np.linalg.norm(ctrl - pb)
+    ua, ub = (ctrl - pa) / np.linalg.norm(ctrl - pa), (ctrl - pb) / np.linalg.norm(ctrl - pb)
+    start, tip = pa + _reach(a, ua) * ua, pb + _reach(b, ub) * ub
     base = tip - ARROW * (tip - ctrl) / np.linalg.norm(tip - ctrl)
     pts = [start, start + 2 / 3 * (ctrl - start), base + 2 / 3 * (ctrl - base), base]
     mid = 0.25 * start + 0.5 * ctrl + 0.25 * tip + normal * 9
