@@ -4,49 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from pipelines.diagram import RenderConfig, Thresholds, VerifyConfig
-from pipelines.text_render.config import _weights
-from synth.config import PipelineConfig
+from pipelines.diagram.config import DiagramConfig
 
 KindName = Literal[
-    "bst",
-    "heap",
-    "linked_list",
-    "stack",
-    "queue",
-    "array",
-    "graph_bfs",
-    "graph_dfs",
-    "graph_path",
-    "dfa",
-    "nfa",
-    "flowchart",
-    "bar_chart",
-    "line_chart",
-    "pie_chart",
-    "scatter_chart",
-]
+    "bst", "heap", "linked_list", "stack", "queue", "array", "graph_bfs", "graph_dfs", "graph_path",
+    "dfa", "nfa", "flowchart", "bar_chart", "line_chart", "pie_chart", "scatter_chart",
+]  # fmt: skip
 ALL_KINDS: tuple[str, ...] = KindName.__args__
-Task = Literal["t2i", "edit", "und"]
 
 
-class CsDiagramConfig(PipelineConfig):
+class CsDiagramConfig(DiagramConfig):
     pipeline: Literal["cs_diagram"] = "cs_diagram"
     kinds: list[KindName] = Field(
         default_factory=lambda: list(ALL_KINDS), description="structures to draw, equally often"
     )
-    tasks: dict[Task, float] = Field(default_factory=lambda: {"t2i": 1.0, "edit": 2.0, "und": 1.0})
-    render: RenderConfig = RenderConfig()
-    verify: VerifyConfig = VerifyConfig()
-    thresholds: Thresholds = Thresholds()
-
-    _check = field_validator("tasks")(_weights)
-
-    @field_validator("kinds")
-    @classmethod
-    def _kinds(cls, v: list[str]) -> list[str]:
-        if not v:
-            raise ValueError(f"name at least one kind: {', '.join(ALL_KINDS)}")
-        return sorted(set(v), key=v.index)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.cs_diagram.config import CsDiagramConfig
 from pipelines.cs_diagram.kinds import KINDS
-from pipelines.diagram import build_stages as diagram_stages
+from pipelines.diagram.stages import build_stages as diagram_stages
 from synth.stage import Stage
 
 

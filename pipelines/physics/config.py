@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from pipelines.diagram import RenderConfig, Thresholds, VerifyConfig
-from pipelines.text_render.config import _weights
-from synth.config import PipelineConfig, Strict
+from pipelines.diagram.config import DiagramConfig
+from synth.config import Strict
 from synth.llm import LlmConfig
 
 KindName = Literal[
@@ -24,7 +23,6 @@ KindName = Literal[
     "magnet",
 ]
 ALL_KINDS: tuple[str, ...] = KindName.__args__
-Task = Literal["t2i", "edit", "und"]
 
 
 class DocumentConfig(Strict):
@@ -39,7 +37,7 @@ class DocumentConfig(Strict):
     vision: bool = Field(False, description="also send the figure crop as an image (needs a VLM)")
 
 
-class PhysicsConfig(PipelineConfig):
+class PhysicsConfig(DiagramConfig):
     pipeline: Literal["physics"] = "physics"
     documents: list[str] = Field(
         default_factory=list, description="PDFs or page images; empty = generated scenes"
@@ -49,10 +47,6 @@ class PhysicsConfig(PipelineConfig):
     kinds: list[KindName] = Field(
         default_factory=lambda: list(ALL_KINDS), description="figures to draw, equally often"
     )
-    tasks: dict[Task, float] = Field(default_factory=lambda: {"t2i": 1.0, "edit": 2.0, "und": 1.0})
-    render: RenderConfig = RenderConfig()
-    verify: VerifyConfig = VerifyConfig()
-    thresholds: Thresholds = Thresholds()
 
     runtime_keys: ClassVar[tuple[str, ...]] = tuple(
         f"llm.{k}"
@@ -65,12 +59,3 @@ class PhysicsConfig(PipelineConfig):
             "price_out_per_mtok",
         )
     )
-
-    _check = field_validator("tasks")(_weights)
-
-    @field_validator("kinds")
-    @classmethod
-    def _kinds(cls, v: list[str]) -> list[str]:
-        if not v:
-            raise ValueError(f"name at least one kind: {', '.join(ALL_KINDS)}")
-        return sorted(set(v), key=v.index)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from pipelines.diagram import labels, output_size, to_texts
+from pipelines.diagram.stages import labels, output_size, to_texts
 from pipelines.physics.config import PhysicsConfig
 from renderers.svg.safe import SvgError, SvgRenderer, sanitize
 from synth.imageio import DecodeError, decode_image, encode_png

@@ -3,8 +3,8 @@ for ``--documents`` read the page, ask the LLM for SVG, render it safely, then t
 
 from __future__ import annotations
 
-from pipelines.diagram import DecideDiagram, VerifyDiagram
-from pipelines.diagram import build_stages as diagram_stages
+from pipelines.diagram.stages import DecideDiagram, VerifyDiagram
+from pipelines.diagram.stages import build_stages as diagram_stages
 from pipelines.physics.config import PhysicsConfig
 from pipelines.physics.documents import ReadPage, RenderDocumentSvg, WriteSvg
 from pipelines.physics.kinds import KINDS

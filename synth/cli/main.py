@@ -177,9 +177,9 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     def command(ctx, num, seed, inputs, documents, images, corpus, **common):
         if ctx.invoked_subcommand:
             return
-        for given, key in ((inputs, "--input"), (documents, "--documents")):
-            if given and key.strip("-") not in fields:
-                raise click.UsageError(f"synth {word} takes no {key}")
+        for given, option, key in ((inputs, "--input", "inputs"), (documents, "--documents", "documents")):
+            if given and key not in fields:
+                raise click.UsageError(f"synth {word} takes no {option}")
         if (num is None and not inputs and not documents) or common["out"] is None:
             raise click.UsageError(
                 "--num (or --input) and --out are required, e.g. --num 200 --out out/" + pipeline.name

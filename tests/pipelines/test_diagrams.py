@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from pipelines.cs_diagram.config import CsDiagramConfig
 from pipelines.cs_diagram.kinds import KINDS as CS_KINDS
-from pipelines.diagram import build_stages
+from pipelines.diagram.stages import build_stages
 from pipelines.physics.config import PhysicsConfig
 from pipelines.physics.kinds import KINDS as PHYSICS_KINDS
 from synth.cli.main import cli

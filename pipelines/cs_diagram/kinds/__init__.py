@@ -6,7 +6,7 @@ from pipelines.cs_diagram.kinds.flowchart import Flowchart
 from pipelines.cs_diagram.kinds.graphs import GraphBFS, GraphDFS, GraphPath
 from pipelines.cs_diagram.kinds.sequences import Array, LinkedList, Queue, Stack
 from pipelines.cs_diagram.kinds.trees import BST, Heap
-from pipelines.diagram import Kind, NotApplicable, Question, Text2
+from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2
 
 KINDS: dict[str, Kind] = {
     k.name: k

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 from pipelines.cs_diagram import structures as S
-from pipelines.diagram import Kind, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, Question, Text2, pick, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
 
 DX, DY, MARGIN = 120.0, 90.0, 40.0

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.diagram import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
 from renderers.diagrams.chart import chart_svg
 from synth.schema import to_json
 

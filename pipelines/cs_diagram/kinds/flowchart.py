@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from pipelines.diagram import Kind, NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick
 from renderers.diagrams.graph import Drawing, Edge, Node
 
 DX, DY, MARGIN = 200.0, 64.0, 40.0

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from pipelines.cs_diagram import structures as S
-from pipelines.diagram import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
 
 STEP, MARGIN = 96.0, 36.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.diagram import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
 
 DX, DY, MARGIN = 74.0, 44.0, 32.0

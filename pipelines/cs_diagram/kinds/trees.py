@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipelines.cs_diagram import structures as S
-from pipelines.diagram import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
 
 DX, DY, MARGIN = 42.0, 64.0, 30.0

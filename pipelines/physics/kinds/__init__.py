@@ -1,6 +1,6 @@
 """Every physics figure kind of ``synth physics`` by name (the values of the ``kinds`` config key)."""
 
-from pipelines.diagram import Kind
+from pipelines.diagram.kind import Kind
 from pipelines.physics.kinds.circuits import ParallelCircuit, SeriesCircuit
 from pipelines.physics.kinds.fields import Charges, Magnet
 from pipelines.physics.kinds.mechanics import Atwood, Incline, Projectile, Spring

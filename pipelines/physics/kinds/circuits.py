@@ -7,7 +7,7 @@ changes one slot and its label; switching topology re-places everything.
 
 from __future__ import annotations
 
-from pipelines.diagram import NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import NotApplicable, Question, Text2, pick
 from pipelines.physics.kinds.common import PhysicsKind, label, num
 
 X0, X1, Y0, Y1 = 120, 520, 120, 380

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.diagram import Kind
+from pipelines.diagram.kind import Kind
 from renderers.svg.physics import Figure
 
 G = 9.8  # m/s^2

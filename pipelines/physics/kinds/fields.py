@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from pipelines.diagram import NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import NotApplicable, Question, Text2, pick
 from pipelines.physics.kinds.common import H, PhysicsKind, W, label
 
 STEP, MAX_STEPS, STOP = 5.0, 300, 16.0

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from pipelines.diagram import NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import NotApplicable, Question, Text2, pick
 from pipelines.physics.kinds.common import G, PhysicsKind, label, num
 
 FORCE = "#c0392b"

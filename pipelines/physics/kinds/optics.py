@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from pipelines.diagram import Question, Text2, pick
+from pipelines.diagram.kind import Question, Text2, pick
 from pipelines.physics.kinds.common import PhysicsKind, label
 
 PX_PER_CM = 5.0

@@ -1,26 +1,17 @@
-"""What the two diagram domains (``physics``, ``cs-diagram``) share: rasterising a drawing's SVG,
-the edit mask from the boxes of the elements that changed, and the verify and decide stages.
-
-A drawing is anything with ``svg()`` and ``elements()`` (element id -> what draws it). An edit
-pair's changed elements are the ids whose entries differ; each is drawn alone (the rest of the SVG
-pruned, :func:`renderers.svg.safe.isolate`) in both images, and the mask is the union of their
-painted boxes. The verifier then checks, independently of how the pair was made, that no pixel
-outside the mask changed, that the labels read back by OCR, and the domain's structural check.
-"""
+"""The diagram stages: draw a figure (and its edit, with the mask) from the row's seed, verify it,
+decide. Shared by ``synth physics`` and ``synth cs-diagram``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field
 
+from pipelines.diagram.kind import Kind, NotApplicable, Text2
 from pipelines.text_render.sampler import choice
 from renderers.diagrams.graph import DotError, OutOfFrame, changed
 from renderers.svg.safe import SvgError, SvgRenderer, alpha_box, intrinsic_size, isolate, parse
 from renderers.svg.text import text_boxes
-from synth.config import Strict
 from synth.evaluate.locality import boxes_mask, changed_outside, psnr_outside
 from synth.evaluate.text import crop_box, ned
 from synth.identity import sample_rng
@@ -28,120 +19,6 @@ from synth.imageio import encode_png
 from synth.ocr import OcrConfig, make_ocr
 from synth.schema import image_value
 from synth.stage import Resources, Row, Stage, mark
-
-# ---------------------------------------------------------------------------------------------
-# Config sections shared by the diagram pipelines
-
-
-class RenderConfig(Strict):
-    max_side: int = Field(768, ge=128, le=4096, description="pixels of the longer side")
-    attempts: int = Field(
-        6, ge=1, le=50, description="structures drawn before a row is rejected render_error"
-    )
-    mask_dilate: int = Field(
-        3, ge=0, le=64, description="pixels the edit mask grows beyond the changed elements"
-    )
-    timeout_s: float = Field(
-        20.0, gt=0, description="time limit of an external renderer (Graphviz) per drawing"
-    )
-
-
-class VerifyConfig(Strict):
-    ocr: OcrConfig = OcrConfig()
-    max_labels: int = Field(10, ge=0, le=100, description="labels read back by OCR per image (0 = none)")
-
-
-class Thresholds(Strict):
-    """The verifier's cuts (decision keys: not in the content hash)."""
-
-    max_label_ned: float = Field(
-        0.25, ge=0, le=1, description="mean normalised edit distance of the labels read"
-    )
-    max_changed_outside: int = Field(0, ge=0, description="pixels allowed to change outside the edit mask")
-
-
-# ---------------------------------------------------------------------------------------------
-# What every kind of figure provides: a seeded structure, its drawing, its edits and questions.
-#
-# A kind is a small object of pure functions. The pipeline asks it for a structure (``sample``),
-# draws one or two structures with one shared layout (``draw``), proposes an edit's parameters
-# (``propose``), replays the edit (``apply``), checks a pair against what the instruction says
-# (``check``: by independent means, e.g. key sets or edge sets, not by calling ``apply`` again), and
-# asks a question whose answer it computes (``ask``). A structure is a JSON-able dict.
-
-
-class NotApplicable(ValueError):
-    """This structure cannot take this edit (an empty stack has nothing to pop): draw another."""
-
-
-@dataclass(frozen=True)
-class Text2:
-    """A text in English and Chinese."""
-
-    en: str
-    zh: str
-
-
-@dataclass(frozen=True)
-class Question:
-    text: Text2
-    answer: str
-
-
-class Kind:
-    name: ClassVar[str]
-
-    @property
-    def subdomain(self) -> str:
-        """The row's subdomain below the pipeline's prefix, e.g. "bst", "mechanics/incline"."""
-        return self.name
-
-    edits: ClassVar[tuple[str, ...]]
-
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def draw(self, structures: list[dict[str, Any]]):
-        """One drawing per structure, all from one layout (the union of the structures)."""
-        raise NotImplementedError
-
-    def describe(self, s: dict[str, Any]) -> Text2:
-        raise NotImplementedError
-
-    def propose(self, rng: np.random.Generator, op: str, s: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def apply(self, s: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def check(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> str | None:
-        raise NotImplementedError
-
-    def scope(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> set[str] | None:
-        """Element ids the edit may change; None where it may change any."""
-        return None
-
-    def instruct(self, edit: dict[str, Any]) -> Text2:
-        raise NotImplementedError
-
-    def ask(self, rng: np.random.Generator, s: dict[str, Any]) -> Question:
-        raise NotImplementedError
-
-
-def pick(rng: np.random.Generator, items):
-    """One element of a sequence (sorted first where it is a set, so the draw is deterministic)."""
-    items = sorted(items) if isinstance(items, set | frozenset) else list(items)
-    if not items:
-        raise NotApplicable("nothing to choose from")
-    return items[int(rng.integers(len(items)))]
-
-
-def seq(items, sep: str = ", ") -> str:
-    return sep.join(str(i) for i in items)
-
-
-# ---------------------------------------------------------------------------------------------
-# Rasterising and verifying
 
 
 def output_size(svg: str, max_side: int, min_side: int = 0) -> tuple[int, int]:

@@ -1,0 +1,87 @@
+"""The contract of a kind of figure.
+
+What every kind of figure provides: a seeded structure, its drawing, its edits and questions.
+
+A kind is a small object of pure functions. The pipeline asks it for a structure (``sample``),
+draws one or two structures with one shared layout (``draw``), proposes an edit's parameters
+(``propose``), replays the edit (``apply``), checks a pair against what the instruction says
+(``check``: by independent means, e.g. key sets or edge sets, not by calling ``apply`` again), and
+asks a question whose answer it computes (``ask``). A structure is a JSON-able dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class NotApplicable(ValueError):
+    """This structure cannot take this edit (an empty stack has nothing to pop): draw another."""
+
+
+@dataclass(frozen=True)
+class Text2:
+    """A text in English and Chinese."""
+
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True)
+class Question:
+    text: Text2
+    answer: str
+
+
+class Kind:
+    name: ClassVar[str]
+
+    @property
+    def subdomain(self) -> str:
+        """The row's subdomain below the pipeline's prefix, e.g. "bst", "mechanics/incline"."""
+        return self.name
+
+    edits: ClassVar[tuple[str, ...]]
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def draw(self, structures: list[dict[str, Any]]):
+        """One drawing per structure, all from one layout (the union of the structures)."""
+        raise NotImplementedError
+
+    def describe(self, s: dict[str, Any]) -> Text2:
+        raise NotImplementedError
+
+    def propose(self, rng: np.random.Generator, op: str, s: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def apply(self, s: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def scope(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> set[str] | None:
+        """Element ids the edit may change; None where it may change any."""
+        return None
+
+    def instruct(self, edit: dict[str, Any]) -> Text2:
+        raise NotImplementedError
+
+    def ask(self, rng: np.random.Generator, s: dict[str, Any]) -> Question:
+        raise NotImplementedError
+
+
+def pick(rng: np.random.Generator, items):
+    """One element of a sequence (sorted first where it is a set, so the draw is deterministic)."""
+    items = sorted(items) if isinstance(items, set | frozenset) else list(items)
+    if not items:
+        raise NotApplicable("nothing to choose from")
+    return items[int(rng.integers(len(items)))]
+
+
+def seq(items, sep: str = ", ") -> str:
+    return sep.join(str(i) for i in items)
