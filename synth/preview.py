@@ -114,6 +114,8 @@ def _card(out: OutputDir, row: dict[str, Any], rep: dict[str, Any] | None = None
         )
     if row.get("instruction"):
         parts.append(f"<p>{e(row['instruction'])}</p>")
+    if row.get("response"):  # the computed answer of an understanding row
+        parts.append(f"<p><b>answer:</b> {e(row['response'])}</p>")
     for v in row.get("instructions") or []:
         parts.append(
             f"<details><summary>{e(v['style'])} / {e(v['language'])}</summary>{e(v['text'])}</details>"

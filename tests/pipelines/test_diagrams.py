@@ -184,6 +184,7 @@ def test_cli_run_validates(command, tmp_path, ray_session):
     assert all(r["domain"] == "science" for r in rows)
     html = (out / "preview" / "index.html").read_text()
     assert "<svg" not in html  # SVG shows only as rendered images
+    assert "<b>answer:</b>" in html  # questions show their computed answers
 
 
 def test_kinds_config_key_and_bad_kind(tmp_path, ray_session):
