@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pipelines.diagram.config import DiagramConfig
 from pipelines.diagram.kind import Kind, NotApplicable, Text2
 from pipelines.text_render.sampler import choice
 from renderers.diagrams.graph import DotError, OutOfFrame, changed
@@ -178,7 +179,7 @@ class DrawDiagram(Stage):
         "texts",
     )
 
-    def __init__(self, cfg: Any, kinds: dict[str, Kind], prefix: str):
+    def __init__(self, cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str):
         self.cfg = cfg
         self.kinds = kinds
         self.prefix = prefix  # subdomain prefix: "cs", "physics"
@@ -186,7 +187,7 @@ class DrawDiagram(Stage):
     def setup(self) -> None:
         self.renderer = SvgRenderer()  # our own programs: no child process needed
 
-    def _draw(self, rng, kind, task: str, op: str | None):
+    def _draw(self, rng: np.random.Generator, kind: Kind, task: str, op: str | None):
         """(source, target, edit, drawings, svgs); a structure that cannot take the edit or does
         not fit its frame is drawn again."""
         for _ in range(self.cfg.render.attempts):
@@ -285,7 +286,7 @@ class DrawDiagram(Stage):
         return row
 
 
-def build_stages(cfg: Any, kinds: dict[str, Kind], prefix: str) -> list[Stage]:
+def build_stages(cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str) -> list[Stage]:
     return [
         DrawDiagram(cfg, kinds, prefix),
         VerifyDiagram(cfg.verify.ocr),

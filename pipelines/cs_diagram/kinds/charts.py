@@ -267,7 +267,8 @@ class Chart(Kind):
                 and vb[edit["index"]] == edit["value"]
                 and all(a[k] == b[k] for k in a if k != edit["series"])
             )
-        ok = ok and source["title"] == target["title"] if op != "change_title" else ok
+        if op != "change_title":
+            ok = ok and source["title"] == target["title"]
         return None if ok else "the chart changed in another way than the instruction says"
 
     def scope(self, source, target, edit):
