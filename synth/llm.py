@@ -1,22 +1,44 @@
-"""A small client for OpenAI-compatible chat servers (vLLM's ``/v1/chat/completions``).
+"""The client for OpenAI-compatible chat servers (vLLM's ``/v1/chat/completions``).
 
-Synchronous, with a per-request timeout, retries with backoff on connection errors and 5xx, and
-token counts and cost per answer. Every answer is untrusted text: callers parse and validate it.
+* Many requests at once (``run``), with bounded concurrency (``llm.concurrency``), a per-request
+  timeout, and retries with backoff on connection errors, 5xx and malformed or truncated answers.
+* JSON-schema structured outputs (``response_format`` ``json_schema``) and a ``validate`` callable:
+  an answer that fails it is asked again with the next sampling seed, then the request fails
+  ``llm_invalid_output``; a server that keeps failing gives ``llm_error``. Failures are values,
+  not exceptions, so one bad row never sinks a batch.
+* An on-disk cache keyed by model, messages and sampling parameters (seed included), holding only
+  answers that passed validation: a resumed or repeated run sends nothing already answered. It
+  lives in the user's cache folder by default, or ``llm.cache_dir`` (any ``pyarrow.fs`` URI, so a
+  cluster can share it).
+* Counts (``requests_sent``, ``cache_hits``, ``tokens_in``, ``tokens_out``, ``retries``,
+  ``failures``) for ``run.json``.
+
+Every answer is untrusted text: callers parse and validate it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import os
-import time
-import urllib.error
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow.fs as pafs
 from pydantic import Field
 
 from synth.config import Strict
+
+COUNTS = ("requests_sent", "cache_hits", "tokens_in", "tokens_out", "retries", "failures")
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "unisynth", "llm")
 
 
 class LlmConfig(Strict):
@@ -29,12 +51,32 @@ class LlmConfig(Strict):
     retries: int = Field(
         2, ge=0, le=10, description="extra tries on connection errors, 5xx and invalid answers"
     )
+    concurrency: int = Field(16, ge=1, le=1024, description="requests in flight per worker")
     max_tokens: int = Field(2048, ge=16)
     temperature: float = Field(0.2, ge=0, le=2)
+    cache: bool = Field(True, description="reuse validated answers across runs")
+    cache_dir: str | None = Field(None, description="cache folder or URI; None = ~/.cache/unisynth/llm")
     price_in_per_mtok: float = Field(
         0.0, ge=0, description="cost per million prompt tokens, for the row's meta"
     )
     price_out_per_mtok: float = Field(0.0, ge=0, description="cost per million answer tokens")
+
+
+#: Keys of ``llm`` that change how answers are fetched, not what is asked: in no hash.
+RUNTIME_KEYS = tuple(
+    f"llm.{k}"
+    for k in (
+        "base_url",
+        "api_key_env",
+        "timeout_s",
+        "retries",
+        "concurrency",
+        "cache",
+        "cache_dir",
+        "price_in_per_mtok",
+        "price_out_per_mtok",
+    )
+)
 
 
 class LlmSetupError(RuntimeError):
@@ -48,11 +90,32 @@ class LlmError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Request:
+    messages: list[dict[str, Any]]
+    schema: dict[str, Any] | None = None  # JSON schema the answer must follow (guided decoding)
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     text: str
+    value: Any  # what ``validate`` returned
     tokens_in: int
     tokens_out: int
     cost: float
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str  # llm_error or llm_invalid_output
+    detail: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+class _Transient(Exception):
+    """Worth another try with the same seed: connection errors, 5xx, malformed or cut answers."""
 
 
 class LlmClient:
@@ -60,7 +123,7 @@ class LlmClient:
         if not cfg.base_url:
             raise LlmSetupError(
                 "no LLM configured: pass --set llm.base_url=http://HOST:PORT/v1 (any OpenAI-compatible server, "
-                "e.g. vLLM's `python -m vllm.entrypoints.openai.api_server --model DIR`)"
+                "e.g. one started by `synth llm serve --model DIR`)"
             )
         self.cfg = cfg
         self.base = cfg.base_url.rstrip("/")
@@ -70,20 +133,19 @@ class LlmClient:
             **({"Authorization": f"Bearer {key}"} if key else {}),
         }
         self.model = cfg.model
+        self.counts: Counter = Counter()
+        self._fs: pafs.FileSystem | None = None
+        self._root = ""
 
-    def _request(self, path: str, body: dict | None = None) -> dict:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            self.base + path, data=data, headers=self.headers, method="POST" if body else "GET"
-        )
-        with urllib.request.urlopen(req, timeout=self.cfg.timeout_s) as resp:  # noqa: S310 - the configured server
-            return json.loads(resp.read().decode())
+    # -- setup ---------------------------------------------------------------------------------
 
     def connect(self) -> str:
         """Check the server answers and resolve the model name (fails fast with what to do)."""
         try:
-            models = [m["id"] for m in self._request("/models").get("data", [])]
-        except (OSError, ValueError, KeyError) as e:
+            req = urllib.request.Request(self.base + "/models", headers=self.headers)
+            with urllib.request.urlopen(req, timeout=min(self.cfg.timeout_s, 30)) as resp:  # noqa: S310 - the configured server
+                models = [m["id"] for m in json.loads(resp.read().decode()).get("data", [])]
+        except (OSError, ValueError, KeyError, TypeError) as e:
             raise LlmSetupError(
                 f"the LLM server at {self.base} does not answer ({e}); start it or fix llm.base_url"
             ) from e
@@ -91,33 +153,162 @@ class LlmClient:
             if not models:
                 raise LlmSetupError(f"the LLM server at {self.base} lists no models; set llm.model")
             self.model = models[0]
+        elif models and self.model not in models:
+            raise LlmSetupError(
+                f"the LLM server at {self.base} serves {models}, not llm.model={self.model!r}"
+            )
         return self.model
 
-    def chat(self, messages: list[dict[str, Any]], seed: int | None = None) -> Answer:
-        if self.model is None:
-            self.connect()
-        body = {
+    # -- cache ---------------------------------------------------------------------------------
+
+    def _cache_path(self, body: dict[str, Any]) -> str | None:
+        if not self.cfg.cache:
+            return None
+        if self._fs is None:
+            uri = self.cfg.cache_dir or default_cache_dir()
+            if "://" not in uri:
+                os.makedirs(uri, exist_ok=True)
+                uri = os.path.abspath(uri)
+            self._fs, self._root = pafs.FileSystem.from_uri(uri)
+        key = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return f"{self._root}/{key[:2]}/{key}.json"
+
+    def _cache_get(self, path: str | None) -> dict | None:
+        if path is None:
+            return None
+        try:
+            with self._fs.open_input_stream(path) as f:
+                return json.loads(f.read().decode())
+        except (OSError, ValueError):
+            return None
+
+    def _cache_put(self, path: str | None, entry: dict) -> None:
+        if path is None:
+            return
+        try:
+            self._fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with self._fs.open_output_stream(tmp) as f:
+                f.write(json.dumps(entry, ensure_ascii=False).encode())
+            self._fs.move(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written costs a repeat, never the answer
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _body(self, req: Request, seed: int | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "model": self.model,
-            "messages": messages,
+            "messages": req.messages,
             "max_tokens": self.cfg.max_tokens,
             "temperature": self.cfg.temperature,
         }
         if seed is not None:
             body["seed"] = seed
-        last: Exception | None = None
+        if req.schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": req.schema},
+            }
+        return body
+
+    async def _post(self, session, body: dict[str, Any]) -> tuple[str, int, int]:
+        import aiohttp
+
+        try:
+            async with session.post(self.base + "/chat/completions", json=body, headers=self.headers) as resp:
+                raw = await resp.read()
+                if resp.status >= 500 or resp.status == 429:
+                    raise _Transient(f"HTTP {resp.status}: {raw[:200]!r}")
+                if resp.status >= 400:
+                    raise LlmError(f"HTTP {resp.status}: {raw[:300]!r}")
+        except (TimeoutError, aiohttp.ClientError, OSError) as e:
+            raise _Transient(f"{type(e).__name__}: {e}") from e
+        try:
+            out = json.loads(raw.decode())
+            choice = out["choices"][0]
+            text = choice["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise _Transient(f"malformed answer: {raw[:120]!r}") from e
+        if choice.get("finish_reason") == "length":
+            raise _Transient("the answer was cut at max_tokens")
+        usage = out.get("usage") or {}
+        return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+
+    async def _one(
+        self, session, sem, req: Request, validate: Callable[[str], Any] | None
+    ) -> Answer | Failure:
+        tin = tout = 0
+        seed = req.seed
+        last = "no answer"
+        invalid = False
         for attempt in range(self.cfg.retries + 1):
+            body = self._body(req, seed)
+            path = self._cache_path(body)
+            hit = self._cache_get(path)
+            if hit is not None:
+                try:
+                    value = validate(hit["text"]) if validate else hit["text"]
+                    self.counts["cache_hits"] += 1
+                    return Answer(
+                        hit["text"],
+                        value,
+                        hit["tokens_in"],
+                        hit["tokens_out"],
+                        self.cost(hit["tokens_in"], hit["tokens_out"]),
+                        True,
+                    )
+                except ValueError:
+                    pass  # a validator that grew stricter: ask again
+            if attempt:
+                self.counts["retries"] += 1
+                await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
             try:
-                out = self._request("/chat/completions", body)
-                text = out["choices"][0]["message"]["content"] or ""
-                usage = out.get("usage") or {}
-                tin, tout = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-                cost = (tin * self.cfg.price_in_per_mtok + tout * self.cfg.price_out_per_mtok) / 1e6
-                return Answer(text, tin, tout, round(cost, 8))
-            except urllib.error.HTTPError as e:
-                last = e
-                if e.code < 500:
-                    break  # a request the server will never accept
-            except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
-                last = e
-            time.sleep(min(8.0, 0.5 * 2**attempt))
-        raise LlmError(f"{self.base}: {type(last).__name__}: {last}")
+                async with sem:
+                    self.counts["requests_sent"] += 1
+                    text, a, b = await self._post(session, body)
+            except _Transient as e:
+                last, invalid = str(e), False
+                continue
+            except LlmError as e:
+                self.counts["failures"] += 1
+                return Failure("llm_error", str(e), tin, tout)
+            tin, tout = tin + a, tout + b
+            self.counts["tokens_in"] += a
+            self.counts["tokens_out"] += b
+            try:
+                value = validate(text) if validate else text
+            except ValueError as e:
+                last, invalid = f"invalid answer: {e}", True
+                seed = None if seed is None else seed + 1  # another sample, not the same one again
+                continue
+            self._cache_put(path, {"text": text, "tokens_in": a, "tokens_out": b})
+            return Answer(text, value, tin, tout, self.cost(tin, tout))
+        self.counts["failures"] += 1
+        return Failure("llm_invalid_output" if invalid else "llm_error", last, tin, tout)
+
+    def cost(self, tin: int, tout: int) -> float:
+        return round((tin * self.cfg.price_in_per_mtok + tout * self.cfg.price_out_per_mtok) / 1e6, 8)
+
+    async def _run(self, requests: list[Request], validate) -> list[Answer | Failure]:
+        import aiohttp
+
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        timeout = aiohttp.ClientTimeout(total=self.cfg.timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            return await asyncio.gather(*(self._one(session, sem, r, validate) for r in requests))
+
+    def run(
+        self, requests: list[Request], validate: Callable[[str], Any] | None = None
+    ) -> list[Answer | Failure]:
+        """Answers (or failures) for many requests, in order, at most ``llm.concurrency`` at once.
+        ``validate`` turns an answer's text into its value or raises ValueError."""
+        if self.model is None:
+            self.connect()
+        return asyncio.run(self._run(requests, validate))
+
+    def take_counts(self) -> dict[str, int]:
+        """The counts since the last call (for a unit's manifest)."""
+        out = {k: int(self.counts.get(k, 0)) for k in COUNTS}
+        self.counts.clear()
+        return out

@@ -37,6 +37,7 @@ def collect(out: OutputDir, run: dict[str, Any]) -> dict[str, Any]:
     seconds = 0.0
     done = 0
     stage_seconds: Counter = Counter()
+    stats: dict[str, Counter] = {}  # e.g. "llm": requests_sent, cache_hits, tokens...
     inputs = 0
     for unit, (start, end) in enumerate(run.get("plan", [])):
         manifest = read_manifest(out, unit)
@@ -49,6 +50,8 @@ def collect(out: OutputDir, run: dict[str, Any]) -> dict[str, Any]:
         reasons.update(manifest["reasons"])
         seconds += manifest.get("seconds", 0.0)
         stage_seconds.update(manifest.get("stage_seconds", {}))
+        for family, values in manifest.get("stats", {}).items():
+            stats.setdefault(family, Counter()).update(values)
         for name, digest in manifest.get("fonts", {}).items():
             if fonts.setdefault(name, digest) != digest:
                 font_conflicts.add(name)
@@ -64,6 +67,7 @@ def collect(out: OutputDir, run: dict[str, Any]) -> dict[str, Any]:
         "stage_seconds": {k: round(v, 3) for k, v in sorted(stage_seconds.items())},
         "fonts": dict(sorted(fonts.items())),
         "font_conflicts": sorted(font_conflicts),
+        **{family: dict(sorted(values.items())) for family, values in sorted(stats.items())},
     }
 
 

@@ -63,6 +63,12 @@ class UnitProcessor:
             "fonts": dict(sorted(fonts.items())),
             "node": os.uname().nodename,
         }
+        stats: dict[str, Counter] = {}
+        for stage in self.stages:
+            for family, counts in stage.take_stats().items():
+                stats.setdefault(family, Counter()).update(counts)
+        if stats:
+            extra["stats"] = {k: dict(sorted(v.items())) for k, v in sorted(stats.items())}
         if self.pipeline.plan_inputs:
             extra["inputs"] = len(rows)
         schema = self.pipeline.work_schema or SCHEMA

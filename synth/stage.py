@@ -50,6 +50,11 @@ class Stage:
     def process_row(self, row: Row) -> Row:
         raise NotImplementedError
 
+    def take_stats(self) -> dict[str, dict[str, int]]:
+        """Counters since the last call, by family (``{"llm": {"requests_sent": 3, ...}}``): the
+        runner records them per unit and the report sums them into ``run.json``."""
+        return {}
+
 
 def is_open(row: Row) -> bool:
     """A row no stage has rejected or errored yet."""

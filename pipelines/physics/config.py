@@ -8,7 +8,7 @@ from pydantic import Field
 
 from pipelines.diagram.config import DiagramConfig
 from synth.config import Strict
-from synth.llm import LlmConfig
+from synth.llm import RUNTIME_KEYS, LlmConfig
 
 KindName = Literal[
     "incline",
@@ -48,14 +48,4 @@ class PhysicsConfig(DiagramConfig):
         default_factory=lambda: list(ALL_KINDS), description="figures to draw, equally often"
     )
 
-    runtime_keys: ClassVar[tuple[str, ...]] = tuple(
-        f"llm.{k}"
-        for k in (
-            "base_url",
-            "api_key_env",
-            "timeout_s",
-            "retries",
-            "price_in_per_mtok",
-            "price_out_per_mtok",
-        )
-    )
+    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

@@ -20,7 +20,7 @@ from pipelines.physics.config import PhysicsConfig
 from renderers.svg.safe import SvgError, SvgRenderer, sanitize
 from synth.imageio import DecodeError, decode_image, encode_png
 from synth.inputs import read_unit
-from synth.llm import LlmClient, LlmError
+from synth.llm import Answer, Failure, LlmClient, Request
 from synth.ocr import make_ocr
 from synth.pipeline import RunIdentity, Unit
 from synth.schema import image_value
@@ -115,14 +115,18 @@ class ReadPage(Stage):
         return row
 
 
-def extract_svg(answer: str) -> str | None:
+def svg_of(answer: str) -> str:
+    """The SVG document in an answer (code fences and chatter around it dropped)."""
     m = _SVG.search(answer)
-    return m.group(0) if m else None
+    if not m:
+        raise ValueError("the answer holds no <svg> document")
+    return m.group(0)
 
 
 class WriteSvg(Stage):
-    """Asks the LLM for the figure as SVG (the figure crop goes along as an image when
-    ``document.vision``); an answer without an SVG is asked again, then ``llm_invalid_output``."""
+    """Asks the LLM for the figure as SVG, the batch's rows concurrently (the figure crop goes
+    along as an image when ``document.vision``); an answer without an SVG is asked again with the
+    next seed, then the row is ``llm_invalid_output``; a failing server makes it ``llm_error``."""
 
     name = "write_svg"
     keeps_model = True
@@ -145,36 +149,25 @@ class WriteSvg(Stage):
             content.append({"type": "image_url", "image_url": {"url": url}})
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
 
-    def process_row(self, row: Row) -> Row:
-        tokens_in = tokens_out = 0
-        cost = 0.0
-        svg = None
-        try:
-            for attempt in range(self.cfg.llm.retries + 1):
-                answer = self.client.chat(self.messages(row), seed=(row["seed"] + attempt) % 2**31)
-                tokens_in, tokens_out, cost = (
-                    tokens_in + answer.tokens_in,
-                    tokens_out + answer.tokens_out,
-                    cost + answer.cost,
-                )
-                svg = extract_svg(answer.text)
-                if svg:
-                    break
-        except LlmError as e:
-            return mark(row, "llm_error", str(e))
-        row["meta"] = {
-            **row["meta"],
-            "llm": {
+    def process_batch(self, rows: list[Row]) -> list[Row]:
+        requests = [Request(self.messages(row), seed=row["seed"] % 2**31) for row in rows]
+        for row, got in zip(rows, self.client.run(requests, validate=svg_of), strict=True):
+            cost = got.cost if isinstance(got, Answer) else self.client.cost(got.tokens_in, got.tokens_out)
+            llm = {
                 "model": self.client.model,
-                "tokens_in": tokens_in,
-                "tokens_out": tokens_out,
-                "cost": round(cost, 8),
-            },
-        }
-        if not svg:
-            return mark(row, "llm_invalid_output", "the answer holds no <svg> document")
-        row["_svg"] = svg
-        return row
+                "tokens_in": got.tokens_in,
+                "tokens_out": got.tokens_out,
+                "cost": cost,
+            }
+            row["meta"] = {**row["meta"], "llm": llm}
+            if isinstance(got, Failure):
+                mark(row, got.reason, got.detail)
+            else:
+                row["_svg"] = got.value
+        return rows
+
+    def take_stats(self) -> dict[str, dict[str, int]]:
+        return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}
 
 
 class RenderDocumentSvg(Stage):

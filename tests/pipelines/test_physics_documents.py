@@ -98,7 +98,8 @@ def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
     folder, expected = documents
     out = tmp_path / "docs"
     args = ["physics", "--documents", str(folder), "--out", str(out), "--quiet", "--set", f"llm.base_url={llm_url}",
-            "--set", "llm.retries=1", "--set", "llm.price_in_per_mtok=1.0", "--set", "llm.price_out_per_mtok=2.0"]  # fmt: skip
+            "--set", "llm.retries=1", "--set", "llm.price_in_per_mtok=1.0", "--set", "llm.price_out_per_mtok=2.0",
+            "--set", f"llm.cache_dir={tmp_path / 'cache'}"]  # fmt: skip
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     checked = CliRunner().invoke(cli, ["validate", str(out), "--json"])
@@ -124,6 +125,17 @@ def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
     # The model saw the problem text, read by OCR from the rasterised PDF page.
     assert any("friction" in r["messages"][-1]["content"][0]["text"] for r in FakeLLM.requests)
     assert json.loads(by_key["scan_sorry.png"]["meta"])["llm"]["tokens_in"] == 240  # asked twice
+    llm = json.loads((out / "run.json").read_text())["report"]["llm"]
+    # 4 pages with text and a figure answer once each (one is refused later, by the renderer),
+    # the page without a figure is asked twice; the blank page and the broken PDF never reach the LLM.
+    assert llm["requests_sent"] == 6 and llm["failures"] == 1 and llm["cache_hits"] == 0
+    assert llm["tokens_in"] == 6 * 120 and llm["retries"] == 1
+    # A rerun into a new folder sends only what was never answered validly.
+    again = tmp_path / "again"
+    result = CliRunner().invoke(cli, [*args[:4], str(again), *args[5:]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    llm = json.loads((again / "run.json").read_text())["report"]["llm"]
+    assert llm["cache_hits"] == 4 and llm["requests_sent"] == 2
 
 
 def test_document_path_without_llm_says_so(documents, tmp_path):
