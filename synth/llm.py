@@ -212,7 +212,7 @@ class LlmClient:
             }
         return body
 
-    async def _post(self, session, body: dict[str, Any]) -> tuple[str, int, int]:
+    async def _post(self, session, body: dict[str, Any]) -> tuple[str, int, int, bool]:
         import aiohttp
 
         try:
@@ -230,10 +230,9 @@ class LlmClient:
             text = choice["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise _Transient(f"malformed answer: {raw[:120]!r}") from e
-        if choice.get("finish_reason") == "length":
-            raise _Transient("the answer was cut at max_tokens")
         usage = out.get("usage") or {}
-        return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        cut = choice.get("finish_reason") == "length"
+        return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), cut
 
     async def _one(
         self, session, sem, req: Request, validate: Callable[[str], Any] | None
@@ -266,16 +265,19 @@ class LlmClient:
             try:
                 async with sem:
                     self.counts["requests_sent"] += 1
-                    text, a, b = await self._post(session, body)
+                    text, a, b, cut = await self._post(session, body)
             except _Transient as e:
                 last, invalid = str(e), False
                 continue
             except LlmError as e:
                 self.counts["failures"] += 1
                 return Failure("llm_error", str(e), tin, tout)
-            tin, tout = tin + a, tout + b
+            tin, tout = tin + a, tout + b  # every answer that arrived was paid for
             self.counts["tokens_in"] += a
             self.counts["tokens_out"] += b
+            if cut:
+                last, invalid = "the answer was cut at max_tokens", False
+                continue
             try:
                 value = validate(text) if validate else text
             except ValueError as e:
