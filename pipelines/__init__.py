@@ -9,5 +9,6 @@ def registry() -> dict[str, Pipeline]:
     from pipelines.physics import PIPELINE as physics
     from pipelines.text_edit import PIPELINE as text_edit
     from pipelines.text_render import PIPELINE as text_render
+    from pipelines.translate import PIPELINE as translate
 
-    return {p.name: p for p in (text_render, text_edit, curate, physics, cs_diagram)}
+    return {p.name: p for p in (text_render, text_edit, curate, physics, cs_diagram, translate)}

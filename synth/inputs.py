@@ -203,6 +203,41 @@ def _entries_for(arg: str, path: str, image_column: str, documents: bool = False
     return [InputEntry(kind, path, arg, rel, rows)]
 
 
+def run_shards(inputs: list[str]) -> list[str]:
+    """``--input`` of a command that transforms our own outputs: a run folder (it holds
+    ``run.json``) stands for its kept rows, ``data/part-*.parquet``; other arguments pass as given."""
+    out = []
+    for arg in inputs:
+        fs, path = _fs(arg)
+        if fs.get_file_info(f"{path.rstrip('/')}/run.json").type == pafs.FileType.File:
+            selector = pafs.FileSelector(f"{path.rstrip('/')}/data", allow_not_found=True)
+            prefix = arg.split("://", 1)[0] + "://" if "://" in arg else ""
+            shards = sorted(i.path for i in fs.get_file_info(selector) if i.path.endswith(".parquet"))
+            if not shards:
+                raise InputError(f"{arg}: a run folder without kept rows (data/ is empty)")
+            out += [prefix + p for p in shards]
+        else:
+            out.append(arg)
+    return out
+
+
+def read_rows(unit: Unit) -> Iterator[tuple[str, dict | None, str | None]]:
+    """Whole rows of the Parquet slices of a unit: (key, row, None) or (key, None, why not)."""
+    for part in unit.inputs:
+        entry = part.entry
+        try:
+            fs, path = _fs(entry.uri)
+            with fs.open_input_file(path) as f:
+                pf = pq.ParquetFile(f)
+                table = _row_range(pf, part.start, part.stop, pf.schema_arrow.names)
+        except (OSError, pa.ArrowException) as e:
+            for row in range(part.start, part.stop):
+                yield f"{entry.rel}#{row}", None, f"cannot read rows of {entry.uri}: {e}"
+            continue
+        for offset, row in enumerate(table.to_pylist()):
+            yield f"{entry.rel}#{part.start + offset}", row, None
+
+
 def inputs_digest(entries: list[InputEntry]) -> str:
     return digest([[e.kind, e.uri, e.root, e.rel, e.rows] for e in entries])
 

@@ -1,0 +1,33 @@
+"""Typed config of ``synth translate`` (defaults in configs/translate.yaml)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from synth.config import PipelineConfig
+from synth.llm import RUNTIME_KEYS, LlmConfig
+
+SYSTEM = (
+    "You translate short texts for an image dataset. Translate every string of `strings` into {language}. "
+    "Every text listed in `protected` that occurs in a string must appear in its translation exactly as written, "
+    "character for character, untranslated. Answer as JSON: {{'translations': [...]}}, one per string, in order."
+)
+
+
+class TranslateConfig(PipelineConfig):
+    pipeline: Literal["translate"] = "translate"
+    inputs: list[str] = Field(
+        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
+    )
+    to: Literal["zh", "en"] = Field(
+        "zh", description="target language; rows' variants in the other language are translated"
+    )
+    fields: list[Literal["instruction", "instructions", "captions"]] = Field(
+        default_factory=lambda: ["instruction", "instructions", "captions"]
+    )
+    prompt: str = Field(SYSTEM, description="system prompt; {language} is filled in (in the content hash)")
+    llm: LlmConfig = LlmConfig()
+
+    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

@@ -1,0 +1,133 @@
+"""The stage of ``synth translate``: one structured request per row, every source text in it, and
+the check that texts drawn in the image (the row's ``texts``) survive the translation verbatim."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from pipelines.translate.config import TranslateConfig
+from synth.llm import Failure, LlmClient, Request
+from synth.stage import Resources, Row, Stage, mark
+
+LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
+
+
+def sources(row: Row, fields: list[str], to: str) -> list[tuple[str, str, str]]:
+    """(field, style, text) of every text to translate: those not yet in the target language."""
+    source = "en" if to == "zh" else "zh"
+    out = []
+    if "instruction" in fields and row.get("instruction") and row.get("language") == source:
+        out.append(("instructions", "instruction", row["instruction"]))
+    for field in ("instructions", "captions"):
+        if field not in fields:
+            continue
+        have = {(v["style"], v["language"]) for v in row.get(field) or []}
+        for v in row.get(field) or []:
+            if v["language"] == source and (v["style"], to) not in have:
+                out.append((field, v["style"], v["text"]))
+    return out
+
+
+def protected(row: Row, texts: list[str]) -> list[str]:
+    """The row's drawn texts that occur in the texts to translate: they must come back verbatim."""
+    drawn = sorted({t["text"] for t in row.get("texts") or [] if t.get("text")}, key=len, reverse=True)
+    return [d for d in drawn if any(d in s for s in texts)]
+
+
+def broken_quotes(originals: list[str], translations: list[str], keep: list[str]) -> str | None:
+    for src, out in zip(originals, translations, strict=True):
+        for text in keep:
+            if text in src and text not in out:
+                return f"{text!r} is missing from the translation of {src[:60]!r}"
+    return None
+
+
+def schema(n: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "translations": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}
+        },
+        "required": ["translations"],
+        "additionalProperties": False,
+    }
+
+
+def validator(n: int):
+    def parse(text: str) -> list[str]:
+        try:
+            value = json.loads(text)["translations"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"not the translations object: {e}") from e
+        if (
+            not isinstance(value, list)
+            or len(value) != n
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise ValueError(f"expected {n} non-empty strings")
+        return value
+
+    return parse
+
+
+class Translate(Stage):
+    name = "translate"
+    keeps_model = True
+    error_reason = "llm_error"
+    resources: ClassVar = Resources(cpus=0.5)
+
+    def __init__(self, cfg: TranslateConfig):
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        self.client = LlmClient(self.cfg.llm)
+        self.client.connect()
+
+    def process_batch(self, rows: list[Row]) -> list[Row]:
+        system = self.cfg.prompt.format(language=LANGUAGE[self.cfg.to])
+        work = [(row, sources(row, self.cfg.fields, self.cfg.to)) for row in rows]
+        work = [(row, items) for row, items in work if items]  # nothing to translate: kept as it is
+        requests = []
+        for row, items in work:
+            texts = [t for _, _, t in items]
+            user = json.dumps({"strings": texts, "protected": protected(row, texts)}, ensure_ascii=False)
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            requests.append(Request(messages, schema=schema(len(texts)), seed=row["seed"] % 2**31))
+        answers = self.client.run(requests, validate=None) if requests else []
+        for (row, items), got in zip(work, answers, strict=True):
+            self._apply(row, items, got)
+        return rows
+
+    def _apply(self, row: Row, items: list[tuple[str, str, str]], got) -> None:
+        if isinstance(got, Failure):
+            mark(row, got.reason, got.detail)
+            return
+        try:
+            translations = validator(len(items))(got.text)
+        except ValueError as e:
+            mark(row, "llm_invalid_output", str(e))
+            return
+        texts = [t for _, _, t in items]
+        problem = broken_quotes(texts, translations, protected(row, texts))
+        meta = json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
+        meta["translate"] = {
+            "to": self.cfg.to,
+            "model": self.client.model,
+            "tokens_in": got.tokens_in,
+            "tokens_out": got.tokens_out,
+            "cost": got.cost,
+        }
+        row["meta"] = meta
+        if problem:
+            mark(row, "translation_mismatch", problem)
+            return
+        for (field, style, _), text in zip(items, translations, strict=True):
+            row[field] = [*(row.get(field) or []), {"style": style, "language": self.cfg.to, "text": text}]
+
+    def take_stats(self) -> dict[str, dict[str, int]]:
+        return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}
+
+
+def build_stages(cfg: TranslateConfig) -> list[Stage]:
+    return [Translate(cfg)]
