@@ -238,6 +238,26 @@ def read_rows(unit: Unit) -> Iterator[tuple[str, dict | None, str | None]]:
             yield f"{entry.rel}#{part.start + offset}", row, None
 
 
+def plan_run_inputs(inputs: list[str], unit_size: int) -> tuple[list[Unit], dict]:
+    """Units over the rows of earlier outputs (run folders or shards of our schema)."""
+    return plan_inputs(run_shards(inputs), "sample_id", unit_size)
+
+
+def reopened_rows(unit: Unit) -> list[dict]:
+    """Earlier output rows as they are (same sample ids), reopened for another pipeline's stages;
+    a slice that cannot be read becomes rows with ``io_error``."""
+    from synth.stage import mark
+
+    out = []
+    for key, row, problem in read_rows(unit):
+        if row is None:
+            out.append(mark({"sample_id": key, "seed": 0, "meta": {"key": key}}, "io_error", problem))
+            continue
+        row.update(status=None, reason=None, detail=None)
+        out.append(row)
+    return out
+
+
 def inputs_digest(entries: list[InputEntry]) -> str:
     return digest([[e.kind, e.uri, e.root, e.rel, e.rows] for e in entries])
 

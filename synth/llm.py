@@ -314,3 +314,19 @@ class LlmClient:
         out = {k: int(self.counts.get(k, 0)) for k in COUNTS}
         self.counts.clear()
         return out
+
+
+class LlmStage:
+    """Mixin for a stage that asks the LLM: one client per worker (connected at setup, so a dead
+    server fails the run before work), its counts reported per unit into ``run.json``."""
+
+    keeps_model = True
+    error_reason = "llm_error"
+    llm_cfg: LlmConfig
+
+    def setup(self) -> None:
+        self.client = LlmClient(self.llm_cfg)
+        self.client.connect()
+
+    def take_stats(self) -> dict[str, dict[str, int]]:
+        return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}

@@ -20,7 +20,7 @@ from pipelines.physics.config import PhysicsConfig
 from renderers.svg.safe import SvgError, SvgRenderer, sanitize
 from synth.imageio import DecodeError, decode_image, encode_png
 from synth.inputs import read_unit
-from synth.llm import Answer, Failure, LlmClient, Request
+from synth.llm import Answer, Failure, LlmStage, Request
 from synth.ocr import make_ocr
 from synth.pipeline import RunIdentity, Unit
 from synth.schema import image_value
@@ -123,22 +123,17 @@ def svg_of(answer: str) -> str:
     return m.group(0)
 
 
-class WriteSvg(Stage):
+class WriteSvg(LlmStage, Stage):
     """Asks the LLM for the figure as SVG, the batch's rows concurrently (the figure crop goes
     along as an image when ``document.vision``); an answer without an SVG is asked again with the
     next seed, then the row is ``llm_invalid_output``; a failing server makes it ``llm_error``."""
 
     name = "write_svg"
-    keeps_model = True
-    error_reason = "llm_error"
     resources: ClassVar = Resources(cpus=0.5)
 
     def __init__(self, cfg: PhysicsConfig):
         self.cfg = cfg
-
-    def setup(self) -> None:
-        self.client = LlmClient(self.cfg.llm)
-        self.client.connect()
+        self.llm_cfg = cfg.llm
 
     def messages(self, row: Row) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = [
@@ -165,9 +160,6 @@ class WriteSvg(Stage):
             else:
                 row["_svg"] = got.value
         return rows
-
-    def take_stats(self) -> dict[str, dict[str, int]]:
-        return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}
 
 
 class RenderDocumentSvg(Stage):

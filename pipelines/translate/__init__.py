@@ -5,31 +5,20 @@ from typing import Any
 
 from pipelines.translate.config import TranslateConfig
 from pipelines.translate.stages import build_stages
-from synth.inputs import plan_inputs as plan_input_files
-from synth.inputs import read_rows, run_shards
+from synth.inputs import plan_run_inputs, reopened_rows
 from synth.llm import LlmClient
 from synth.pipeline import Pipeline, RunIdentity, Unit
-from synth.stage import Row, mark
-
-SCHEMA_ONLY = ("sample_id", "status", "reason", "detail")
+from synth.stage import Row
 
 
 def plan_inputs(cfg: TranslateConfig) -> tuple[list[Unit], dict[str, Any]]:
     """Units over the input rows, after checking the LLM answers (a run without one stops here)."""
     LlmClient(cfg.llm).connect()
-    return plan_input_files(run_shards(cfg.inputs), "sample_id", cfg.runtime.unit_size)
+    return plan_run_inputs(cfg.inputs, cfg.runtime.unit_size)
 
 
 def rows(cfg: TranslateConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
-    """The input rows as they are (same sample ids), reopened for this run's stages."""
-    out = []
-    for key, row, problem in read_rows(unit):
-        if row is None:
-            out.append(mark({"sample_id": key, "seed": 0, "meta": {"key": key}}, "io_error", problem))
-            continue
-        row.update(status=None, reason=None, detail=None)
-        out.append(row)
-    return out
+    return reopened_rows(unit)
 
 
 PIPELINE = Pipeline(

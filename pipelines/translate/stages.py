@@ -7,7 +7,7 @@ import json
 from typing import Any, ClassVar
 
 from pipelines.translate.config import TranslateConfig
-from synth.llm import Failure, LlmClient, Request
+from synth.llm import Failure, LlmStage, Request
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -71,18 +71,13 @@ def validator(n: int):
     return parse
 
 
-class Translate(Stage):
+class Translate(LlmStage, Stage):
     name = "translate"
-    keeps_model = True
-    error_reason = "llm_error"
     resources: ClassVar = Resources(cpus=0.5)
 
     def __init__(self, cfg: TranslateConfig):
         self.cfg = cfg
-
-    def setup(self) -> None:
-        self.client = LlmClient(self.cfg.llm)
-        self.client.connect()
+        self.llm_cfg = cfg.llm
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
         system = self.cfg.prompt.format(language=LANGUAGE[self.cfg.to])
@@ -124,9 +119,6 @@ class Translate(Stage):
             return
         for (field, style, _), text in zip(items, translations, strict=True):
             row[field] = [*(row.get(field) or []), {"style": style, "language": self.cfg.to, "text": text}]
-
-    def take_stats(self) -> dict[str, dict[str, int]]:
-        return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}
 
 
 def build_stages(cfg: TranslateConfig) -> list[Stage]:
