@@ -1,0 +1,33 @@
+"""Typed config of ``synth rewrite`` (defaults in configs/rewrite.yaml)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from synth.config import PipelineConfig
+from synth.llm import RUNTIME_KEYS, LlmConfig
+
+SYSTEM = (
+    "You rewrite image-editing instructions for a training set. Give {n} different natural phrasings of the "
+    "instruction, in {language}, that ask for exactly the same edit. Every text listed in `keep` must appear in "
+    "each phrasing exactly as written. Answer as JSON: {{'rewrites': [...]}}."
+)
+
+
+class RewriteConfig(PipelineConfig):
+    pipeline: Literal["rewrite"] = "rewrite"
+    inputs: list[str] = Field(
+        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
+    )
+    variants: int = Field(3, ge=1, le=10, description="phrasings asked for per row")
+    tasks: list[Literal["edit", "t2i", "und"]] = Field(
+        default_factory=lambda: ["edit"], description="rows of these tasks are rewritten; others pass"
+    )
+    prompt: str = Field(
+        SYSTEM, description="system prompt; {n} and {language} are filled in (in the content hash)"
+    )
+    llm: LlmConfig = LlmConfig()
+
+    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

@@ -1,0 +1,118 @@
+"""The stage of ``synth rewrite``: ask for phrasings, keep those that keep every protected text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+
+from pipelines.rewrite.config import RewriteConfig
+from synth.llm import Failure, LlmStage, Request
+from synth.stage import Resources, Row, Stage, mark
+
+LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|「([^」]+)」")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+
+
+def _scalars(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _scalars(v)]
+    if isinstance(value, bool) or value is None:
+        return []
+    return [str(value)]
+
+
+def protected(row: Row) -> list[str]:
+    """What every phrasing must keep: texts drawn in the image, quoted strings and numbers of the
+    instruction, and the values the edit names (a node, a state, a colour's name) where the
+    instruction mentions them as words."""
+    text = row["instruction"]
+    keep = {t["text"] for t in row.get("texts") or [] if t.get("text") and t["text"] in text}
+    keep |= {next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)}
+    keep |= set(_NUMBER.findall(text))
+    spec = json.loads(row["spec"]) if isinstance(row.get("spec"), str) else row.get("spec") or {}
+    named = {k: v for k, v in (spec.get("edit") or {}).items() if k != "op"}  # the verb may be paraphrased
+    for value in _scalars(named):
+        if value and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text):
+            keep.add(value)
+    return sorted((k for k in keep if k.strip()), key=lambda k: (-len(k), k))
+
+
+def schema(n: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "rewrites": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}
+        },
+        "required": ["rewrites"],
+        "additionalProperties": False,
+    }
+
+
+def parse(text: str) -> list[str]:
+    try:
+        value = json.loads(text)["rewrites"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"not the rewrites object: {e}") from e
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("rewrites must be a list of strings")
+    return value
+
+
+class Rewrite(LlmStage, Stage):
+    name = "rewrite"
+    resources: ClassVar = Resources(cpus=0.5)
+
+    def __init__(self, cfg: RewriteConfig):
+        self.cfg = cfg
+        self.llm_cfg = cfg.llm
+
+    def process_batch(self, rows: list[Row]) -> list[Row]:
+        work = [r for r in rows if r.get("task") in self.cfg.tasks and r.get("instruction")]
+        requests = []
+        for row in work:
+            lang = "zh" if row.get("language") == "zh" else "en"
+            system = self.cfg.prompt.format(n=self.cfg.variants, language=LANGUAGE[lang])
+            user = json.dumps({"instruction": row["instruction"], "keep": protected(row)}, ensure_ascii=False)
+            requests.append(Request([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                                    schema=schema(self.cfg.variants), seed=row["seed"] % 2**31))  # fmt: skip
+        answers = self.client.run(requests, validate=parse) if requests else []
+        for row, got in zip(work, answers, strict=True):
+            self._apply(row, got)
+        return rows
+
+    def _apply(self, row: Row, got) -> None:
+        if isinstance(got, Failure):
+            mark(row, got.reason, got.detail)
+            return
+        keep = protected(row)
+        seen = {row["instruction"].strip()}
+        good, dropped = [], []
+        for text in got.value:
+            text = text.strip()
+            missing = [k for k in keep if k not in text]
+            if missing:
+                dropped.append(missing[0])
+            elif text and text not in seen:
+                seen.add(text)
+                good.append(text)
+        meta = json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
+        meta["rewrite"] = {"kept": len(good), "dropped": len(dropped), "model": self.client.model,
+                           "tokens_in": got.tokens_in, "tokens_out": got.tokens_out, "cost": got.cost}  # fmt: skip
+        row["meta"] = meta
+        if not good:
+            reason = f"{dropped[0]!r} is missing" if dropped else "every phrasing repeats the instruction"
+            mark(row, "verify_failed", f"rewrite: no phrasing kept every protected text ({reason})")
+            return
+        lang = "zh" if row.get("language") == "zh" else "en"
+        row["instructions"] = [
+            *(row.get("instructions") or []),
+            *({"style": "rewrite", "language": lang, "text": t} for t in good),
+        ]
+
+
+def build_stages(cfg: RewriteConfig) -> list[Stage]:
+    return [Rewrite(cfg)]
