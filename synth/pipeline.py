@@ -60,6 +60,9 @@ class Pipeline:
     #: and writes ``data/`` and ``rejected/``; it returns (failed units, stats for run.json).
     finalize: Callable[..., tuple[dict[int, str], dict[str, Any]]] | None = None
     work_schema: pa.Schema | None = None
+    #: Transforms earlier outputs through an LLM server (caption, translate, rewrite): the demo,
+    #: which has no server, leaves it out.
+    needs_llm: bool = False
     #: What run.json and the console should say about the config (model filters on/off, weights).
     describe: Callable[[PipelineConfig], dict[str, Any]] | None = None
 

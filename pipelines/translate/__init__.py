@@ -30,4 +30,5 @@ PIPELINE = Pipeline(
     build_stages=build_stages,
     source=rows,
     plan_inputs=plan_inputs,
+    needs_llm=True,
 )

@@ -223,6 +223,7 @@ EXAMPLES = {
     "physics": "synth physics --num 2000 --out out/physics\n"
     "  synth physics --num 500 --out out/circuits --set kinds=[series_circuit,parallel_circuit] --set tasks={edit:1}\n"
     "  synth physics --documents exam_pages/ --out out/physics_docs --set llm.base_url=http://127.0.0.1:8000/v1",
+    "caption": "synth caption --input out/curated --out out/captioned --set llm.base_url=http://127.0.0.1:8000/v1",
     "translate": "synth translate --input out/text --out out/text_zh --set llm.base_url=http://127.0.0.1:8000/v1\n"
     "  synth translate --input out/text_zh --out out/text_en --set to=en --set llm.base_url=http://127.0.0.1:8000/v1",
     "rewrite": "synth rewrite --input out/text_edit --out out/text_edit_llm --set llm.base_url=http://127.0.0.1:8000/v1\n"
@@ -448,7 +449,8 @@ def eval_text_edit(pred: str, bench: str, report_path: str | None, backend: str,
 @click.option("--out", default="out/demo", help="Folder for the demo outputs.")
 @click.option("--num", default=60, help="Samples per domain.")
 def demo(out: str, num: int) -> None:
-    """The quickstart behind `make demo`: every domain on an embedded local Ray, validated, with previews.
+    """The quickstart behind `make demo`: every domain on an embedded local Ray, validated, with previews
+    (the LLM stages need a server, so they are left out: see `synth llm serve`).
     Curation runs on a folder of scikit-image's photos with planted duplicates and broken files, and
     text editing also on photos with signs drawn on them (real scenes: the text is found by OCR)."""
     from pipelines.curate.samples import write_sample_photos
@@ -456,7 +458,7 @@ def demo(out: str, num: int) -> None:
 
     samples = {"curate": (write_sample_photos, "photos with planted duplicates and broken files"),
                "text_edit_real": (write_sample_scenes, "photos with signs, and some without usable text")}  # fmt: skip
-    runs = [(name, name, p) for name, p in registry().items()] + [
+    runs = [(name, name, p) for name, p in registry().items() if not p.needs_llm] + [
         ("text_edit_real", "text_edit", registry()["text_edit"])
     ]
     failed = []

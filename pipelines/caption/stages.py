@@ -1,0 +1,112 @@
+"""The stage of ``synth caption``: each row's image goes to a VLM as a data URI; the structured
+answer becomes concise, dense and (when people are present) human-centric captions."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any, ClassVar
+
+from PIL import Image
+
+from pipelines.caption.config import CaptionConfig
+from synth.imageio import DecodeError, decode_image
+from synth.llm import Failure, LlmStage, Request
+from synth.stage import Resources, Row, Stage, mark
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "concise": {"type": "string"},
+        "dense": {"type": "string"},
+        "people_present": {"type": "boolean"},
+        "human_centric": {"type": "string"},
+    },
+    "required": ["concise", "dense", "people_present", "human_centric"],
+    "additionalProperties": False,
+}
+
+
+def parse(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+        concise, dense, people, human = (
+            value[k] for k in ("concise", "dense", "people_present", "human_centric")
+        )
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"not the caption object: {e}") from e
+    if not (isinstance(concise, str) and concise.strip() and isinstance(dense, str) and dense.strip()):
+        raise ValueError("concise and dense captions must be non-empty text")
+    if not isinstance(people, bool) or not isinstance(human, str) or (people and not human.strip()):
+        raise ValueError("people_present must be a boolean, with a human-centric caption when true")
+    return value
+
+
+def data_uri(image_bytes: bytes, max_side: int) -> str:
+    """The image, downscaled to ``max_side``, as a JPEG data URI (what VLM servers accept)."""
+    rgb = decode_image(image_bytes)
+    im = Image.fromarray(rgb)
+    im.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def shown_image(row: Row) -> bytes | None:
+    """The image a row is about: the result, or the image asked about for an understanding row."""
+    cell = row.get("source_image") if row.get("task") == "und" else row.get("target_image")
+    return (cell or {}).get("bytes")
+
+
+class Caption(LlmStage, Stage):
+    name = "caption"
+    resources: ClassVar = Resources(cpus=0.5)
+
+    def __init__(self, cfg: CaptionConfig):
+        self.cfg = cfg
+        self.llm_cfg = cfg.llm
+
+    def process_batch(self, rows: list[Row]) -> list[Row]:
+        work, requests = [], []
+        for row in rows:
+            data = shown_image(row)
+            if data is None:
+                mark(row, "decode_error", "the row has no image to caption")
+                continue
+            try:
+                uri = data_uri(data, self.cfg.max_side)
+            except DecodeError as e:
+                mark(row, e.reason, str(e))
+                continue
+            content = [
+                {"type": "image_url", "image_url": {"url": uri}},
+                {"type": "text", "text": "Caption this image."},
+            ]
+            messages = [{"role": "system", "content": self.cfg.prompt}, {"role": "user", "content": content}]
+            work.append(row)
+            requests.append(Request(messages, schema=SCHEMA, seed=row["seed"] % 2**31))
+        answers = self.client.run(requests, validate=parse) if requests else []
+        for row, got in zip(work, answers, strict=True):
+            if isinstance(got, Failure):
+                mark(row, got.reason, got.detail)
+                continue
+            v = got.value
+            captions = [("concise", v["concise"]), ("dense", v["dense"])]
+            if v["people_present"]:
+                captions.append(("human-centric", v["human_centric"]))
+            row["captions"] = [
+                *(row.get("captions") or []),
+                *({"style": s, "language": "en", "text": t.strip()} for s, t in captions),
+            ]
+            meta = (
+                json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
+            )
+            meta["caption"] = {"prompt": self.cfg.prompt_version, "model": self.client.model, "tokens_in": got.tokens_in,
+                               "tokens_out": got.tokens_out, "cost": got.cost}  # fmt: skip
+            row["meta"] = meta
+        return rows
+
+
+def build_stages(cfg: CaptionConfig) -> list[Stage]:
+    return [Caption(cfg)]

@@ -1,0 +1,107 @@
+"""``synth caption`` on real text-render rows against a local VLM test server: the image arrives as
+a decodable data URI, captions are stored by style, bad answers are retried then rejected."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from synth.cli.main import cli
+
+
+class Vlm(BaseHTTPRequestHandler):
+    sizes: list = []
+
+    def _send(self, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802
+        self._send({"data": [{"id": "fake-vlm"}]})
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        part = body["messages"][-1]["content"][0]
+        header, b64 = part["image_url"]["url"].split(",", 1)
+        assert header == "data:image/jpeg;base64"
+        with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
+            Vlm.sizes.append(im.size)
+        people = im.size[0] % 2 == 0  # some rows "show people"
+        answer = {"concise": f"A poster, {im.size[0]} px wide.", "dense": "Text on a background.", "people_present": people,
+                  "human_centric": "A person reads it." if people else ""}  # fmt: skip
+        if "STRICT" in body["messages"][0]["content"]:
+            answer["human_centric"] = ""  # contradicts people_present on even widths: invalid
+        self._send(
+            {
+                "choices": [{"message": {"content": json.dumps(answer)}}],
+                "usage": {"prompt_tokens": 700, "completion_tokens": 40},
+            }
+        )
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Vlm)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory, ray_session, text_cfg_sets):
+    out = tmp_path_factory.mktemp("caption") / "text"
+    sets = [a for s in text_cfg_sets for a in ("--set", s)]
+    result = CliRunner().invoke(
+        cli,
+        ["text-render", "--num", "6", "--out", str(out), "--quiet", "--no-preview", *sets],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_captions_by_style(images, server, tmp_path):
+    out = tmp_path / "cap"
+    args = ["caption", "--input", str(images), "--out", str(out), "--quiet", "--set", f"llm.base_url={server}",
+            "--set", "max_side=256", "--set", f"llm.cache_dir={tmp_path / 'c'}"]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
+    rows = pq.read_table(out / "data").to_pylist()
+    assert len(rows) == pq.read_table(images / "data").num_rows
+    assert all(max(s) <= 256 for s in Vlm.sizes)  # downscaled before sending
+    for row in rows:
+        styles = [c["style"] for c in row["captions"]]
+        assert styles[:2] == ["concise", "dense"]
+        width = int(row["captions"][0]["text"].split(", ")[1].split(" ")[0])
+        assert ("human-centric" in styles) == (width % 2 == 0)
+        assert json.loads(row["meta"])["caption"]["prompt"] == "caption/1"
+
+
+def test_invalid_answers_are_llm_invalid_output(images, server, tmp_path):
+    out = tmp_path / "strict"
+    args = ["caption", "--input", str(images), "--out", str(out), "--quiet", "--set", f"llm.base_url={server}",
+            "--set", "prompt=STRICT", "--set", "llm.retries=1", "--set", "llm.cache=false"]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    errors = pq.read_table(out / "rejected").to_pylist()
+    kept = pq.read_table(out / "data").num_rows
+    assert kept + len(errors) == pq.read_table(images / "data").num_rows
+    assert errors and all(r["status"] == "error" and r["reason"] == "llm_invalid_output" for r in errors)
+    llm = json.loads((out / "run.json").read_text())["report"]["llm"]
+    assert llm["failures"] == len(errors) and llm["requests_sent"] == kept + 2 * len(errors)
