@@ -5,6 +5,7 @@ from synth.pipeline import Pipeline
 
 def registry() -> dict[str, Pipeline]:
     from pipelines.caption import PIPELINE as caption
+    from pipelines.cot import PIPELINE as cot
     from pipelines.cs_diagram import PIPELINE as cs_diagram
     from pipelines.curate import PIPELINE as curate
     from pipelines.physics import PIPELINE as physics
@@ -14,5 +15,6 @@ def registry() -> dict[str, Pipeline]:
     from pipelines.translate import PIPELINE as translate
 
     return {
-        p.name: p for p in (text_render, text_edit, curate, physics, cs_diagram, caption, translate, rewrite)
+        p.name: p
+        for p in (text_render, text_edit, curate, physics, cs_diagram, caption, translate, rewrite, cot)
     }

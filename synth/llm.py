@@ -25,7 +25,7 @@ import os
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow.fs as pafs
@@ -94,6 +94,8 @@ class Request:
     messages: list[dict[str, Any]]
     schema: dict[str, Any] | None = None  # JSON schema the answer must follow (guided decoding)
     seed: int | None = None
+    #: This request's own check (text -> value, or ValueError); else the one given to ``run``.
+    validate: Callable[[str], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,7 @@ class LlmClient:
     async def _one(
         self, session, sem, req: Request, validate: Callable[[str], Any] | None
     ) -> Answer | Failure:
+        validate = req.validate or validate
         tin = tout = 0
         seed = req.seed
         last = "no answer"

@@ -224,6 +224,8 @@ EXAMPLES = {
     "  synth physics --num 500 --out out/circuits --set kinds=[series_circuit,parallel_circuit] --set tasks={edit:1}\n"
     "  synth physics --documents exam_pages/ --out out/physics_docs --set llm.base_url=http://127.0.0.1:8000/v1",
     "caption": "synth caption --input out/curated --out out/captioned --set llm.base_url=http://127.0.0.1:8000/v1",
+    "cot": "synth cot --input out/physics --out out/physics_cot --set llm.base_url=http://127.0.0.1:8000/v1\n"
+    "  synth cot --input out/memes --out out/memes_cot --set flavour=meme",
     "translate": "synth translate --input out/text --out out/text_zh --set llm.base_url=http://127.0.0.1:8000/v1\n"
     "  synth translate --input out/text_zh --out out/text_en --set to=en --set llm.base_url=http://127.0.0.1:8000/v1",
     "rewrite": "synth rewrite --input out/text_edit --out out/text_edit_llm --set llm.base_url=http://127.0.0.1:8000/v1\n"
