@@ -195,3 +195,58 @@ def llm_server(tmp_path_factory):
     yield {"url": url, "model": str(model), "proc": proc, "log": log}
     proc.send_signal(signal.SIGINT)
     proc.wait(90)
+
+
+@pytest.fixture(scope="module")
+def fake_llm():
+    """Local OpenAI-compatible test servers: ``url = fake_llm(answer, model=..., usage=(in, out))``.
+
+    ``answer(body)`` gets each chat request's JSON body and returns the message content (a str), a
+    whole completion (a dict, e.g. with ``finish_reason``), or ``(status, raw bytes)`` to misbehave.
+    ``GET /models`` lists ``model``."""
+    import contextlib
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    servers = []
+
+    def start(answer, model: str = "fake-llm", usage: tuple[int, int] = (10, 5)) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status: int, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                self._reply(200, json.dumps({"object": "list", "data": [{"id": model}]}).encode())
+
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                out = answer(body)
+                if isinstance(out, tuple):
+                    self._reply(*out)
+                    return
+                if isinstance(out, str):
+                    out = {
+                        "choices": [
+                            {"message": {"role": "assistant", "content": out}, "finish_reason": "stop"}
+                        ]
+                    }
+                out.setdefault("usage", {"prompt_tokens": usage[0], "completion_tokens": usage[1]})
+                with contextlib.suppress(BrokenPipeError):  # the client gave up (a timeout test)
+                    self._reply(200, json.dumps(out, ensure_ascii=False).encode())
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+    yield start
+    for server in servers:
+        server.shutdown()

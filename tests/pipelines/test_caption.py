@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
@@ -16,50 +14,28 @@ from PIL import Image
 
 from synth.cli.main import cli
 
+SIZES: list = []
 
-class Vlm(BaseHTTPRequestHandler):
-    sizes: list = []
 
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        self._send({"data": [{"id": "fake-vlm"}]})
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        part = body["messages"][-1]["content"][0]
-        header, b64 = part["image_url"]["url"].split(",", 1)
-        assert header == "data:image/jpeg;base64"
-        with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
-            Vlm.sizes.append(im.size)
-        people = im.size[0] % 2 == 0  # some rows "show people"
-        answer = {"concise": f"A poster, {im.size[0]} px wide.", "dense": "Text on a background.", "people_present": people,
-                  "human_centric": "A person reads it." if people else ""}  # fmt: skip
-        if "STRICT" in body["messages"][0]["content"]:
-            answer["human_centric"] = ""  # contradicts people_present on even widths: invalid
-        self._send(
-            {
-                "choices": [{"message": {"content": json.dumps(answer)}}],
-                "usage": {"prompt_tokens": 700, "completion_tokens": 40},
-            }
-        )
-
-    def log_message(self, *args):
-        pass
+def caption(body: dict) -> str:
+    """Decodes the image it was sent; "people" on even widths; with STRICT in the system prompt the
+    human-centric caption is left empty although people are present (an invalid answer)."""
+    part = body["messages"][-1]["content"][0]
+    header, b64 = part["image_url"]["url"].split(",", 1)
+    assert header == "data:image/jpeg;base64"
+    with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
+        SIZES.append(im.size)
+    people = im.size[0] % 2 == 0
+    answer = {"concise": f"A poster, {im.size[0]} px wide.", "dense": "Text on a background.", "people_present": people,
+              "human_centric": "A person reads it." if people else ""}  # fmt: skip
+    if "STRICT" in body["messages"][0]["content"]:
+        answer["human_centric"] = ""
+    return json.dumps(answer)
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Vlm)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
+def server(fake_llm):
+    return fake_llm(caption, "fake-vlm", usage=(700, 40))
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +60,7 @@ def test_captions_by_style(images, server, tmp_path):
     assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
     rows = pq.read_table(out / "data").to_pylist()
     assert len(rows) == pq.read_table(images / "data").num_rows
-    assert all(max(s) <= 256 for s in Vlm.sizes)  # downscaled before sending
+    assert all(max(s) <= 256 for s in SIZES)  # downscaled before sending
     for row in rows:
         styles = [c["style"] for c in row["captions"]]
         assert styles[:2] == ["concise", "dense"]

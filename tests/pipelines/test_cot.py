@@ -5,8 +5,6 @@ then the row is ``llm_invalid_output``; the per-row schema carries the row's nam
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
@@ -15,55 +13,28 @@ from click.testing import CliRunner
 from pipelines.cot.stages import render, validator, vocabulary
 from synth.cli.main import cli
 
+SCHEMAS: list = []
 
-class Planner(BaseHTTPRequestHandler):
-    """Plans on the first element the request lists (from the schema's enum, as guided decoding
-    would); with INVENT in the system prompt it names an element no row has."""
 
-    schemas: list = []
-
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        self._send({"data": [{"id": "fake-planner"}]})
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        schema = body["response_format"]["json_schema"]["schema"]
-        Planner.schemas.append(schema)
-        target_schema = schema["properties"]["operations"]["items"]["properties"]["target"]
-        action = schema["properties"]["operations"]["items"]["properties"]["action"]["enum"][0]
-        target = (
-            "the moon"
-            if "INVENT" in body["messages"][0]["content"]
-            else target_schema.get("enum", ["figure"])[0]
-        )
-        plan = {"objective": "Draw the figure as asked.", "subtasks": ["lay out", "draw"],
-                "constraints": [{"subject": target, "requirement": "is drawn and labelled"}],
-                "operations": [{"action": action, "target": target, "detail": "first"}]}  # fmt: skip
-        self._send(
-            {
-                "choices": [{"message": {"content": json.dumps(plan)}}],
-                "usage": {"prompt_tokens": 80, "completion_tokens": 60},
-            }
-        )
-
-    def log_message(self, *args):
-        pass
+def plan(body: dict) -> str:
+    """Plans on the first element the schema enumerates (as guided decoding would); with INVENT in
+    the system prompt it names an element no row has."""
+    schema = body["response_format"]["json_schema"]["schema"]
+    SCHEMAS.append(schema)
+    operation = schema["properties"]["operations"]["items"]["properties"]
+    target = (
+        "the moon"
+        if "INVENT" in body["messages"][0]["content"]
+        else operation["target"].get("enum", ["figure"])[0]
+    )
+    return json.dumps({"objective": "Draw the figure as asked.", "subtasks": ["lay out", "draw"],
+                       "constraints": [{"subject": target, "requirement": "is drawn and labelled"}],
+                       "operations": [{"action": operation["action"]["enum"][0], "target": target, "detail": "first"}]})  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Planner)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
+def server(fake_llm):
+    return fake_llm(plan, "fake-planner", usage=(80, 60))
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +76,7 @@ def test_grounded_plans(runs, server, tmp_path):
         assert meta["plan"]["operations"][0]["target"] in names
         assert row["cot"].startswith("Objective:") and "Operations:\n1. " in row["cot"]
     # Each request's schema enumerated that row's own names.
-    assert all(
-        s["properties"]["operations"]["items"]["properties"]["target"].get("enum") for s in Planner.schemas
-    )
+    assert all(s["properties"]["operations"]["items"]["properties"]["target"].get("enum") for s in SCHEMAS)
 
 
 def test_ungrounded_plans_are_invalid(runs, server, tmp_path):

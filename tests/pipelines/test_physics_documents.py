@@ -4,8 +4,6 @@ from a good SVG to hostile ones: every page ends kept or rejected with its reaso
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
@@ -28,42 +26,18 @@ ANSWERS = {
 }
 
 
-class FakeLLM(BaseHTTPRequestHandler):
-    requests: list[dict] = []
+REQUESTS: list = []
 
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        self._send({"object": "list", "data": [{"id": "fake-physics-llm", "object": "model"}]})
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeLLM.requests.append(body)
-        prompt = body["messages"][-1]["content"][0]["text"].lower()
-        answer = next((a for k, a in ANSWERS.items() if k in prompt), "no figure")
-        self._send(
-            {
-                "choices": [{"message": {"role": "assistant", "content": answer}}],
-                "usage": {"prompt_tokens": 120, "completion_tokens": 80},
-            }
-        )
-
-    def log_message(self, *args):
-        pass
+def draw(body: dict) -> str:
+    REQUESTS.append(body)
+    prompt = body["messages"][-1]["content"][0]["text"].lower()
+    return next((a for k, a in ANSWERS.items() if k in prompt), "no figure")
 
 
 @pytest.fixture(scope="module")
-def llm_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def llm_url(fake_llm):
+    return fake_llm(draw, "fake-physics-llm", usage=(120, 80))
 
 
 def _page(words: str, figure: bool = True) -> Image.Image:
@@ -123,7 +97,7 @@ def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
         any(t["text"] == "m = 2 kg" for t in kept["texts"]) and dict(kept["scores"])["label_ned_mean"] <= 0.25
     )
     # The model saw the problem text, read by OCR from the rasterised PDF page.
-    assert any("friction" in r["messages"][-1]["content"][0]["text"] for r in FakeLLM.requests)
+    assert any("friction" in r["messages"][-1]["content"][0]["text"] for r in REQUESTS)
     assert json.loads(by_key["scan_sorry.png"]["meta"])["llm"]["tokens_in"] == 240  # asked twice
     llm = json.loads((out / "run.json").read_text())["report"]["llm"]
     # 4 pages with text and a figure answer once each (one is refused later, by the renderer),

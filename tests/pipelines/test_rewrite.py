@@ -4,8 +4,6 @@ every protected text are added, those that lose one are dropped, rows left with 
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
@@ -15,48 +13,23 @@ from pipelines.rewrite.stages import protected
 from synth.cli.main import cli
 
 
-class Rewriter(BaseHTTPRequestHandler):
+def rewrite(body: dict) -> str:
     """Three phrasings: two keep the instruction whole; the third drops every protected text.
     With LOSE in the system prompt all three drop them."""
-
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        self._send({"data": [{"id": "fake-rewriter"}]})
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        job = json.loads(body["messages"][-1]["content"])
-        lost = job["instruction"]
-        for k in job["keep"]:
-            lost = lost.replace(k, "that")
-        if "LOSE" in body["messages"][0]["content"]:
-            out = [lost, "Do " + lost, "Now " + lost]
-        else:
-            out = ["Please: " + job["instruction"], "Could you " + job["instruction"], lost]
-        self._send(
-            {
-                "choices": [{"message": {"content": json.dumps({"rewrites": out})}}],
-                "usage": {"prompt_tokens": 30, "completion_tokens": 60},
-            }
-        )
-
-    def log_message(self, *args):
-        pass
+    job = json.loads(body["messages"][-1]["content"])
+    lost = job["instruction"]
+    for k in job["keep"]:
+        lost = lost.replace(k, "that")
+    if "LOSE" in body["messages"][0]["content"]:
+        out = [lost, "Do " + lost, "Now " + lost]
+    else:
+        out = ["Please: " + job["instruction"], "Could you " + job["instruction"], lost]
+    return json.dumps({"rewrites": out})
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Rewriter)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
+def server(fake_llm):
+    return fake_llm(rewrite, "fake-rewriter", usage=(30, 60))
 
 
 @pytest.fixture(scope="module")

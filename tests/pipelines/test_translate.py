@@ -4,8 +4,6 @@ same sample ids, a Chinese variant per English text, drawn texts verbatim or the
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,50 +12,25 @@ from click.testing import CliRunner
 from synth.cli.main import cli
 
 
-class Translator(BaseHTTPRequestHandler):
-    """Answers every string as "译文：<string>" (drawn texts survive); with BREAK in the system
-    prompt it drops the protected texts instead."""
-
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        self._send({"data": [{"id": "fake-translator"}]})
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        job = json.loads(body["messages"][-1]["content"])
-        out = []
-        for s in job["strings"]:
-            if "BREAK" in body["messages"][0]["content"]:
-                for p in job["protected"]:
-                    s = s.replace(p, "…")
-            out.append("译文：" + s)
-        assert body["response_format"]["json_schema"]["schema"]["properties"]["translations"][
-            "maxItems"
-        ] == len(out)
-        self._send(
-            {
-                "choices": [{"message": {"content": json.dumps({"translations": out}, ensure_ascii=False)}}],
-                "usage": {"prompt_tokens": 50, "completion_tokens": 40},
-            }
-        )
-
-    def log_message(self, *args):
-        pass
+def translate(body: dict) -> str:
+    """Every string as "译文：<string>" (drawn texts survive); with BREAK in the system prompt the
+    protected texts are dropped instead."""
+    job = json.loads(body["messages"][-1]["content"])
+    out = []
+    for s in job["strings"]:
+        if "BREAK" in body["messages"][0]["content"]:
+            for p in job["protected"]:
+                s = s.replace(p, "…")
+        out.append("译文：" + s)
+    assert body["response_format"]["json_schema"]["schema"]["properties"]["translations"]["maxItems"] == len(
+        out
+    )
+    return json.dumps({"translations": out}, ensure_ascii=False)
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Translator)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
+def server(fake_llm):
+    return fake_llm(translate, "fake-translator", usage=(50, 40))
 
 
 @pytest.fixture(scope="module")

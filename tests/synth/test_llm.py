@@ -5,81 +5,51 @@ and the cache prevents repeats."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from synth.llm import Answer, Failure, LlmClient, LlmConfig, LlmSetupError, Request
 
+SEEN: defaultdict = defaultdict(int)
+BODIES: list = []
 
-class Flaky(BaseHTTPRequestHandler):
-    """The behaviour is chosen by the first word of the user's message; ``seen`` counts requests."""
 
-    seen: defaultdict = defaultdict(int)
-    bodies: list = []
-
-    def _reply(self, status: int, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        self._reply(200, json.dumps({"data": [{"id": "flaky-model"}]}).encode())
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Flaky.bodies.append(body)
-        word = body["messages"][-1]["content"].split()[0]
-        Flaky.seen[word] += 1
-        n = Flaky.seen[word]
-
-        def ok(text: str, finish: str = "stop") -> None:
-            out = {
-                "choices": [{"message": {"content": text}, "finish_reason": finish}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5},
-            }
-            self._reply(200, json.dumps(out).encode())
-
-        if word == "good":
-            ok('{"answer": 42}')
-        elif word == "error500" and n == 1:
-            self._reply(500, b'{"error": "boom"}')
-        elif word == "malformed" and n == 1:
-            self._reply(200, b'{"choices": [ {"mess')
-        elif word == "truncated" and n == 1:
-            ok('{"answer": 4', "length")
-        elif word == "slow":
-            time.sleep(0.5)
-            ok('{"answer": 7}')
-        elif word == "hang":
-            time.sleep(3)
-            ok('{"answer": 0}')
-        elif word == "invalid":
-            ok("not json at all" if body.get("seed", 0) % 2 == 0 else '{"answer": 1}')
-        elif word == "alwaysinvalid":
-            ok("still not json")
-        elif word == "badrequest":
-            self._reply(400, b'{"error": "bad"}')
-        elif word == "down":
-            self._reply(503, b"unavailable")
-        else:
-            ok('{"answer": 1}')
-
-    def log_message(self, *args):
-        pass
+def flaky(body: dict):
+    """The behaviour is chosen by the first word of the user's message; SEEN counts requests."""
+    BODIES.append(body)
+    word = body["messages"][-1]["content"].split()[0]
+    SEEN[word] += 1
+    n = SEEN[word]
+    if word == "good":
+        return '{"answer": 42}'
+    if word == "error500" and n == 1:
+        return 500, b'{"error": "boom"}'
+    if word == "malformed" and n == 1:
+        return 200, b'{"choices": [ {"mess'
+    if word == "truncated" and n == 1:
+        return {"choices": [{"message": {"content": '{"answer": 4'}, "finish_reason": "length"}]}
+    if word == "slow":
+        time.sleep(0.5)
+        return '{"answer": 7}'
+    if word == "hang":
+        time.sleep(3)
+        return '{"answer": 0}'
+    if word == "invalid":
+        return "not json at all" if body.get("seed", 0) % 2 == 0 else '{"answer": 1}'
+    if word == "alwaysinvalid":
+        return "still not json"
+    if word == "badrequest":
+        return 400, b'{"error": "bad"}'
+    if word == "down":
+        return 503, b"unavailable"
+    return '{"answer": 1}'
 
 
 @pytest.fixture(scope="module")
-def url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def url(fake_llm):
+    return fake_llm(flaky, "flaky-model")
 
 
 def parse(text: str) -> int:
@@ -137,17 +107,17 @@ def test_faults_are_retried_and_nothing_is_lost(url, tmp_path):
     # every answer that arrived: good, error500, malformed, slow once; truncated and invalid twice; alwaysinvalid 3 times
     assert counts["tokens_in"] == 10 * (4 + 2 + 2 + 3)
     # The JSON schema went to the server as response_format.
-    assert Flaky.bodies[0]["response_format"]["type"] == "json_schema"
+    assert BODIES[0]["response_format"]["type"] == "json_schema"
 
 
 def test_cache_prevents_repeats(url, tmp_path):
     c = client(url, tmp_path)
     first = c.run([req("cached", 5), req("alwaysinvalid", 5)], validate=parse)
-    before = dict(Flaky.seen)
+    before = dict(SEEN)
     again = client(url, tmp_path)  # a new client (a rerun) on the same cache folder
     second = again.run([req("cached", 5), req("alwaysinvalid", 5)], validate=parse)
-    assert Flaky.seen["cached"] == before["cached"]  # answered from the cache
-    assert Flaky.seen["alwaysinvalid"] == before["alwaysinvalid"] + 3  # invalid answers are never cached
+    assert SEEN["cached"] == before["cached"]  # answered from the cache
+    assert SEEN["alwaysinvalid"] == before["alwaysinvalid"] + 3  # invalid answers are never cached
     assert second[0].cached and second[0].value == first[0].value
     counts = again.take_counts()
     assert counts["cache_hits"] == 1 and counts["requests_sent"] == 3
