@@ -333,3 +333,20 @@ class LlmStage:
 
     def take_stats(self) -> dict[str, dict[str, int]]:
         return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}
+
+
+def plan_transform(cfg: Any) -> tuple[list, dict]:
+    """``plan_inputs`` of the LLM transform pipelines (caption, translate, rewrite, cot): check the
+    server answers (a run without one stops here, saying how to provide one), then plan units over
+    the rows of the earlier outputs given as ``--input``."""
+    from synth.inputs import plan_run_inputs
+
+    LlmClient(cfg.llm).connect()
+    return plan_run_inputs(cfg.inputs, cfg.runtime.unit_size)
+
+
+def transform_rows(cfg: Any, ident: Any, unit: Any) -> list[dict[str, Any]]:
+    """``source`` of the LLM transform pipelines: the input rows, same sample ids, reopened."""
+    from synth.inputs import reopened_rows
+
+    return reopened_rows(unit)

@@ -2,24 +2,10 @@
 OpenAI-compatible server; a phrasing that loses a quoted text, a number or an object the edit
 names is dropped, and a row left with none is rejected."""
 
-from typing import Any
-
 from pipelines.rewrite.config import RewriteConfig
 from pipelines.rewrite.stages import build_stages
-from synth.inputs import plan_run_inputs, reopened_rows
-from synth.llm import LlmClient
-from synth.pipeline import Pipeline, RunIdentity, Unit
-from synth.stage import Row
-
-
-def plan_inputs(cfg: RewriteConfig) -> tuple[list[Unit], dict[str, Any]]:
-    LlmClient(cfg.llm).connect()
-    return plan_run_inputs(cfg.inputs, cfg.runtime.unit_size)
-
-
-def rows(cfg: RewriteConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
-    return reopened_rows(unit)
-
+from synth.llm import plan_transform, transform_rows
+from synth.pipeline import Pipeline
 
 PIPELINE = Pipeline(
     name="rewrite",
@@ -28,7 +14,7 @@ PIPELINE = Pipeline(
     "text, number and named object exactly.",
     config_model=RewriteConfig,
     build_stages=build_stages,
-    source=rows,
-    plan_inputs=plan_inputs,
+    source=transform_rows,
+    plan_inputs=plan_transform,
     needs_llm=True,
 )
