@@ -319,6 +319,21 @@ class LlmClient:
         return out
 
 
+def record_answer(row: dict[str, Any], key: str, model: str | None, answer: Answer, **extra: Any) -> None:
+    """Put what an answer cost (model, tokens, cost) and ``extra`` under ``meta[key]`` of a row,
+    whether its meta is still a dict or came back from Parquet as JSON text."""
+    meta = row.get("meta")
+    meta = json.loads(meta) if isinstance(meta, str) else dict(meta or {})
+    meta[key] = {
+        **extra,
+        "model": model,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "cost": answer.cost,
+    }
+    row["meta"] = meta
+
+
 class LlmStage:
     """Mixin for a stage that asks the LLM: one client per worker (connected at setup, so a dead
     server fails the run before work), its counts reported per unit into ``run.json``."""

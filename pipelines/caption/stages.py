@@ -12,7 +12,7 @@ from PIL import Image
 
 from pipelines.caption.config import CaptionConfig
 from synth.imageio import DecodeError, decode_image
-from synth.llm import Failure, LlmStage, Request
+from synth.llm import Failure, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 SCHEMA: dict[str, Any] = {
@@ -99,12 +99,7 @@ class Caption(LlmStage, Stage):
                 *(row.get("captions") or []),
                 *({"style": s, "language": "en", "text": t.strip()} for s, t in captions),
             ]
-            meta = (
-                json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
-            )
-            meta["caption"] = {"prompt": self.cfg.prompt_version, "model": self.client.model, "tokens_in": got.tokens_in,
-                               "tokens_out": got.tokens_out, "cost": got.cost}  # fmt: skip
-            row["meta"] = meta
+            record_answer(row, "caption", self.client.model, got, prompt=self.cfg.prompt_version)
         return rows
 
 

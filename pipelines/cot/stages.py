@@ -14,7 +14,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.cot.config import ACTIONS, FLAVOUR_BY_DOMAIN, CotConfig
-from synth.llm import Failure, LlmStage, Request
+from synth.llm import Failure, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -160,12 +160,7 @@ class ExpandCot(LlmStage, Stage):
                 mark(row, got.reason, got.detail)
                 continue
             row["cot"] = render(got.value)
-            meta = (
-                json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
-            )
-            meta["cot"] = {"flavour": flavour, "plan": got.value, "model": self.client.model, "tokens_in": got.tokens_in,
-                           "tokens_out": got.tokens_out, "cost": got.cost}  # fmt: skip
-            row["meta"] = meta
+            record_answer(row, "cot", self.client.model, got, flavour=flavour, plan=got.value)
         return rows
 
 

@@ -7,7 +7,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.rewrite.config import RewriteConfig
-from synth.llm import Failure, LlmStage, Request
+from synth.llm import Failure, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -99,10 +99,7 @@ class Rewrite(LlmStage, Stage):
             elif text and text not in seen:
                 seen.add(text)
                 good.append(text)
-        meta = json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
-        meta["rewrite"] = {"kept": len(good), "dropped": len(dropped), "model": self.client.model,
-                           "tokens_in": got.tokens_in, "tokens_out": got.tokens_out, "cost": got.cost}  # fmt: skip
-        row["meta"] = meta
+        record_answer(row, "rewrite", self.client.model, got, kept=len(good), dropped=len(dropped))
         if not good:
             reason = f"{dropped[0]!r} is missing" if dropped else "every phrasing repeats the instruction"
             mark(row, "verify_failed", f"rewrite: no phrasing kept every protected text ({reason})")

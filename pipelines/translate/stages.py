@@ -7,7 +7,7 @@ import json
 from typing import Any, ClassVar
 
 from pipelines.translate.config import TranslateConfig
-from synth.llm import Failure, LlmStage, Request
+from synth.llm import Failure, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -105,15 +105,7 @@ class Translate(LlmStage, Stage):
             return
         texts = [t for _, _, t in items]
         problem = broken_quotes(texts, translations, protected(row, texts))
-        meta = json.loads(row["meta"]) if isinstance(row.get("meta"), str) else dict(row.get("meta") or {})
-        meta["translate"] = {
-            "to": self.cfg.to,
-            "model": self.client.model,
-            "tokens_in": got.tokens_in,
-            "tokens_out": got.tokens_out,
-            "cost": got.cost,
-        }
-        row["meta"] = meta
+        record_answer(row, "translate", self.client.model, got, to=self.cfg.to)
         if problem:
             mark(row, "translation_mismatch", problem)
             return
