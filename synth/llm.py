@@ -11,7 +11,9 @@
   lives in the user's cache folder by default, or ``llm.cache_dir`` (any ``pyarrow.fs`` URI, so a
   cluster can share it).
 * Counts (``requests_sent``, ``cache_hits``, ``tokens_in``, ``tokens_out``, ``retries``,
-  ``failures``) for ``run.json``.
+  ``failures``, ``off_schema``) for ``run.json``. ``off_schema`` counts answers that are not JSON
+  following the requested schema: with guided decoding on (vLLM) it must stay 0, so a non-zero
+  figure means the server ignored ``response_format``.
 
 Every answer is untrusted text: callers parse and validate it.
 """
@@ -33,7 +35,7 @@ from pydantic import Field
 
 from synth.config import Strict
 
-COUNTS = ("requests_sent", "cache_hits", "tokens_in", "tokens_out", "retries", "failures")
+COUNTS = ("requests_sent", "cache_hits", "tokens_in", "tokens_out", "retries", "failures", "off_schema")
 
 
 def default_cache_dir() -> str:
@@ -114,6 +116,42 @@ class Failure:
     detail: str
     tokens_in: int = 0
     tokens_out: int = 0
+
+
+def follows(schema: dict[str, Any], text: str) -> bool:
+    """Whether ``text`` is JSON that follows ``schema`` (what guided decoding promises)."""
+    import jsonschema
+
+    try:
+        return jsonschema.Draft202012Validator(schema).is_valid(json.loads(text))
+    except ValueError:
+        return False
+
+
+def string_list(key: str, n: int, max_chars: int) -> tuple[dict[str, Any], Callable[[str], list[str]]]:
+    """The schema and the parser of an answer that is ``{key: [n non-empty strings]}`` (what
+    translate and rewrite ask for); ``max_chars`` bounds each string, so guided decoding stops a
+    runaway answer before ``max_tokens`` cuts it."""
+    item = {"type": "string", "minLength": 1, "maxLength": max_chars}
+    schema = {
+        "type": "object",
+        "properties": {key: {"type": "array", "items": item, "minItems": n, "maxItems": n}},
+        "required": [key],
+        "additionalProperties": False,
+    }
+
+    def parse(text: str) -> list[str]:
+        try:
+            value = json.loads(text)[key]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"not the {key} object: {e}") from e
+        if not isinstance(value, list) or len(value) != n:
+            raise ValueError(f"expected {n} strings under {key!r}")
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError(f"every item of {key!r} must be non-empty text")
+        return value
+
+    return schema, parse
 
 
 class _Transient(Exception):
@@ -281,6 +319,8 @@ class LlmClient:
             if cut:
                 last, invalid = "the answer was cut at max_tokens", False
                 continue
+            if req.schema is not None and not follows(req.schema, text):
+                self.counts["off_schema"] += 1
             try:
                 value = validate(text) if validate else text
             except ValueError as e:

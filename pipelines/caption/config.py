@@ -29,6 +29,9 @@ class CaptionConfig(PipelineConfig):
     max_side: int = Field(
         768, ge=64, le=4096, description="images are downscaled to this longer side before sending"
     )
+    max_chars: int = Field(
+        1500, ge=20, le=8000, description="longest caption (bounds the answer under guided decoding)"
+    )
     llm: LlmConfig = LlmConfig()
 
     runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

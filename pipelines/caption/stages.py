@@ -15,17 +15,20 @@ from synth.imageio import DecodeError, decode_image
 from synth.llm import Failure, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "concise": {"type": "string"},
-        "dense": {"type": "string"},
-        "people_present": {"type": "boolean"},
-        "human_centric": {"type": "string"},
-    },
-    "required": ["concise", "dense", "people_present", "human_centric"],
-    "additionalProperties": False,
-}
+
+def schema(max_chars: int) -> dict[str, Any]:
+    text = {"type": "string", "maxLength": max_chars}
+    return {
+        "type": "object",
+        "properties": {
+            "concise": text,
+            "dense": text,
+            "people_present": {"type": "boolean"},
+            "human_centric": text,
+        },
+        "required": ["concise", "dense", "people_present", "human_centric"],
+        "additionalProperties": False,
+    }
 
 
 def parse(text: str) -> dict[str, Any]:
@@ -66,6 +69,7 @@ class Caption(LlmStage, Stage):
     def __init__(self, cfg: CaptionConfig):
         self.cfg = cfg
         self.llm_cfg = cfg.llm
+        self.schema = schema(cfg.max_chars)
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
         work, requests = [], []
@@ -85,7 +89,7 @@ class Caption(LlmStage, Stage):
             ]
             messages = [{"role": "system", "content": self.cfg.prompt}, {"role": "user", "content": content}]
             work.append(row)
-            requests.append(Request(messages, schema=SCHEMA, seed=row["seed"] % 2**31))
+            requests.append(Request(messages, schema=self.schema, seed=row["seed"] % 2**31))
         answers = self.client.run(requests, validate=parse) if requests else []
         for row, got in zip(work, answers, strict=True):
             if isinstance(got, Failure):

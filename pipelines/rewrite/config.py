@@ -28,6 +28,7 @@ class RewriteConfig(PipelineConfig):
     prompt: str = Field(
         SYSTEM, description="system prompt; {n} and {language} are filled in (in the content hash)"
     )
+    max_chars: int = Field(600, ge=20, le=8000, description="longest phrasing")
     llm: LlmConfig = LlmConfig()
 
     runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

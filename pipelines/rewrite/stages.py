@@ -7,7 +7,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.rewrite.config import RewriteConfig
-from synth.llm import Failure, LlmStage, Request, record_answer
+from synth.llm import Failure, LlmStage, Request, record_answer, string_list
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -41,27 +41,6 @@ def protected(row: Row) -> list[str]:
     return sorted((k for k in keep if k.strip()), key=lambda k: (-len(k), k))
 
 
-def schema(n: int) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "rewrites": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}
-        },
-        "required": ["rewrites"],
-        "additionalProperties": False,
-    }
-
-
-def parse(text: str) -> list[str]:
-    try:
-        value = json.loads(text)["rewrites"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"not the rewrites object: {e}") from e
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("rewrites must be a list of strings")
-    return value
-
-
 class Rewrite(LlmStage, Stage):
     name = "rewrite"
     resources: ClassVar = Resources(cpus=0.5)
@@ -69,6 +48,7 @@ class Rewrite(LlmStage, Stage):
     def __init__(self, cfg: RewriteConfig):
         self.cfg = cfg
         self.llm_cfg = cfg.llm
+        self.schema, self.parse = string_list("rewrites", cfg.variants, cfg.max_chars)
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
         work = [r for r in rows if r.get("task") in self.cfg.tasks and r.get("instruction")]
@@ -78,8 +58,8 @@ class Rewrite(LlmStage, Stage):
             system = self.cfg.prompt.format(n=self.cfg.variants, language=LANGUAGE[lang])
             user = json.dumps({"instruction": row["instruction"], "keep": protected(row)}, ensure_ascii=False)
             requests.append(Request([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                                    schema=schema(self.cfg.variants), seed=row["seed"] % 2**31))  # fmt: skip
-        answers = self.client.run(requests, validate=parse) if requests else []
+                                    schema=self.schema, seed=row["seed"] % 2**31))  # fmt: skip
+        answers = self.client.run(requests, validate=self.parse) if requests else []
         for row, got in zip(work, answers, strict=True):
             self._apply(row, got)
         return rows

@@ -28,6 +28,7 @@ class TranslateConfig(PipelineConfig):
         default_factory=lambda: ["instruction", "instructions", "captions"]
     )
     prompt: str = Field(SYSTEM, description="system prompt; {language} is filled in (in the content hash)")
+    max_chars: int = Field(2000, ge=20, le=8000, description="longest translation of one string")
     llm: LlmConfig = LlmConfig()
 
     runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

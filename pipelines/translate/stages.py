@@ -4,10 +4,10 @@ the check that texts drawn in the image (the row's ``texts``) survive the transl
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pipelines.translate.config import TranslateConfig
-from synth.llm import Failure, LlmStage, Request, record_answer
+from synth.llm import Failure, LlmStage, Request, record_answer, string_list
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -43,34 +43,6 @@ def broken_quotes(originals: list[str], translations: list[str], keep: list[str]
     return None
 
 
-def schema(n: int) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "translations": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}
-        },
-        "required": ["translations"],
-        "additionalProperties": False,
-    }
-
-
-def validator(n: int):
-    def parse(text: str) -> list[str]:
-        try:
-            value = json.loads(text)["translations"]
-        except (ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"not the translations object: {e}") from e
-        if (
-            not isinstance(value, list)
-            or len(value) != n
-            or not all(isinstance(v, str) and v.strip() for v in value)
-        ):
-            raise ValueError(f"expected {n} non-empty strings")
-        return value
-
-    return parse
-
-
 class Translate(LlmStage, Stage):
     name = "translate"
     resources: ClassVar = Resources(cpus=0.5)
@@ -88,8 +60,9 @@ class Translate(LlmStage, Stage):
             texts = [t for _, _, t in items]
             user = json.dumps({"strings": texts, "protected": protected(row, texts)}, ensure_ascii=False)
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-            requests.append(Request(messages, schema=schema(len(texts)), seed=row["seed"] % 2**31))
-        answers = self.client.run(requests, validate=None) if requests else []
+            rule, parse = string_list("translations", len(texts), self.cfg.max_chars)
+            requests.append(Request(messages, schema=rule, seed=row["seed"] % 2**31, validate=parse))
+        answers = self.client.run(requests) if requests else []
         for (row, items), got in zip(work, answers, strict=True):
             self._apply(row, items, got)
         return rows
@@ -98,11 +71,7 @@ class Translate(LlmStage, Stage):
         if isinstance(got, Failure):
             mark(row, got.reason, got.detail)
             return
-        try:
-            translations = validator(len(items))(got.text)
-        except ValueError as e:
-            mark(row, "llm_invalid_output", str(e))
-            return
+        translations = got.value
         texts = [t for _, _, t in items]
         problem = broken_quotes(texts, translations, protected(row, texts))
         record_answer(row, "translate", self.client.model, got, to=self.cfg.to)

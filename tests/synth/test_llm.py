@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import pytest
 
-from synth.llm import Answer, Failure, LlmClient, LlmConfig, LlmSetupError, Request
+from synth.llm import Answer, Failure, LlmClient, LlmConfig, LlmSetupError, Request, follows, string_list
 
 SEEN: defaultdict = defaultdict(int)
 BODIES: list = []
@@ -106,6 +106,8 @@ def test_faults_are_retried_and_nothing_is_lost(url, tmp_path):
     assert counts["retries"] == counts["requests_sent"] - len(words)
     # every answer that arrived: good, error500, malformed, slow once; truncated and invalid twice; alwaysinvalid 3 times
     assert counts["tokens_in"] == 10 * (4 + 2 + 2 + 3)
+    # Answers that are not JSON of the requested schema: invalid once, alwaysinvalid three times.
+    assert counts["off_schema"] == 1 + 3
     # The JSON schema went to the server as response_format.
     assert BODIES[0]["response_format"]["type"] == "json_schema"
 
@@ -141,3 +143,14 @@ def test_setup_errors_are_clear(url):
         LlmClient(LlmConfig(base_url="http://127.0.0.1:9/v1", timeout_s=2)).connect()
     with pytest.raises(LlmSetupError, match="not llm.model"):
         LlmClient(LlmConfig(base_url=url, model="other")).connect()
+
+
+def test_string_list_schema_and_parser_agree():
+    rule, parse = string_list("rewrites", 2, 10)
+    good = '{"rewrites": ["a b", "c"]}'
+    assert follows(rule, good) and parse(good) == ["a b", "c"]
+    for bad in ('{"rewrites": ["a"]}', '{"rewrites": ["a", ""]}', '{"other": []}', "[1, 2]", "nope"):
+        with pytest.raises(ValueError):
+            parse(bad)
+    assert not follows(rule, '{"rewrites": ["a", "far too long a string"]}')
+    assert not follows(rule, '{"rewrites": ["a", "b"], "extra": 1}')
