@@ -6,10 +6,14 @@
   an answer that fails it is asked again with the next sampling seed, then the request fails
   ``llm_invalid_output``; a server that keeps failing gives ``llm_error``. Failures are values,
   not exceptions, so one bad row never sinks a batch.
-* An on-disk cache keyed by model, messages and sampling parameters (seed included), holding only
-  answers that passed validation: a resumed or repeated run sends nothing already answered. It
-  lives in the user's cache folder by default, or ``llm.cache_dir`` (any ``pyarrow.fs`` URI, so a
-  cluster can share it).
+* An on-disk cache keyed by the request as first asked (model, messages, sampling parameters and
+  its seed), holding only answers that passed validation: a resumed or repeated run sends nothing
+  already answered, even an answer that took a second seed. A request whose every sample was
+  invalid leaves only the next untried seed there, so ``--retry-errors`` asks with new seeds
+  instead of repeating the samples that failed. It lives in the user's cache folder by default,
+  or ``llm.cache_dir`` (any ``pyarrow.fs`` URI, so a cluster can share it).
+* Several servers: ``llm.base_url`` may be a list; each request goes to the server with the
+  fewest requests in flight, and a retry after a server error goes to another one.
 * Counts (``requests_sent``, ``cache_hits``, ``tokens_in``, ``tokens_out``, ``retries``,
   ``failures``, ``off_schema``) for ``run.json``. ``off_schema`` counts answers that are not JSON
   following the requested schema: with guided decoding on (vLLM) it must stay 0, so a non-zero
@@ -44,8 +48,10 @@ def default_cache_dir() -> str:
 
 
 class LlmConfig(Strict):
-    base_url: str | None = Field(
-        None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"
+    base_url: str | list[str] | None = Field(
+        None,
+        description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1, or a list of them "
+        "serving the same model (requests are balanced across them)",
     )
     model: str | None = Field(None, description="model name on that server; None = the server's first model")
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key, if any")
@@ -166,7 +172,9 @@ class LlmClient:
                 "e.g. one started by `synth llm serve --model DIR`)"
             )
         self.cfg = cfg
-        self.base = cfg.base_url.rstrip("/")
+        urls = [cfg.base_url] if isinstance(cfg.base_url, str) else list(cfg.base_url)
+        self.bases = [u.rstrip("/") for u in urls]
+        self.in_flight = [0] * len(self.bases)
         key = os.environ.get(cfg.api_key_env)
         self.headers = {
             "Content-Type": "application/json",
@@ -180,23 +188,30 @@ class LlmClient:
     # -- setup ---------------------------------------------------------------------------------
 
     def connect(self) -> str:
-        """Check the server answers and resolve the model name (fails fast with what to do)."""
-        try:
-            req = urllib.request.Request(self.base + "/models", headers=self.headers)
-            with urllib.request.urlopen(req, timeout=min(self.cfg.timeout_s, 30)) as resp:  # noqa: S310 - the configured server
-                models = [m["id"] for m in json.loads(resp.read().decode()).get("data", [])]
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise LlmSetupError(
-                f"the LLM server at {self.base} does not answer ({e}); start it or fix llm.base_url"
-            ) from e
-        if self.model is None:
-            if not models:
-                raise LlmSetupError(f"the LLM server at {self.base} lists no models; set llm.model")
-            self.model = models[0]
-        elif models and self.model not in models:
-            raise LlmSetupError(
-                f"the LLM server at {self.base} serves {models}, not llm.model={self.model!r}"
-            )
+        """Check every server answers and serves the model; resolve the model name from the first
+        server when none is configured (fails fast, saying what to do)."""
+        for base in self.bases:
+            try:
+                req = urllib.request.Request(base + "/models", headers=self.headers)
+                with urllib.request.urlopen(req, timeout=min(self.cfg.timeout_s, 30)) as resp:  # noqa: S310 - the configured server
+                    models = [m["id"] for m in json.loads(resp.read().decode()).get("data", [])]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise LlmSetupError(
+                    f"the LLM server at {base} does not answer ({e}); start it or fix llm.base_url"
+                ) from e
+            if self.model is None:
+                if not models:
+                    raise LlmSetupError(f"the LLM server at {base} lists no models; set llm.model")
+                self.model = models[0]
+            elif models and self.model not in models:
+                raise LlmSetupError(
+                    f"the LLM server at {base} serves {models}, not llm.model={self.model!r}"
+                    + (
+                        " (every server in llm.base_url must serve the same model)"
+                        if len(self.bases) > 1
+                        else ""
+                    )
+                )
         return self.model
 
     # -- cache ---------------------------------------------------------------------------------
@@ -252,11 +267,22 @@ class LlmClient:
             }
         return body
 
-    async def _post(self, session, body: dict[str, Any]) -> tuple[str, int, int, bool]:
+    def _pick(self, avoid: int | None) -> int:
+        """The server with the fewest requests in flight (not ``avoid``, the one that just failed,
+        when there is another); ties go round from a per-process offset, so many workers do not
+        all start on the first server."""
+        n = len(self.bases)
+        order = sorted(
+            range(n), key=lambda i: (i == avoid and n > 1, self.in_flight[i], (i - os.getpid()) % n)
+        )
+        return order[0]
+
+    async def _post(self, session, body: dict[str, Any], server: int) -> tuple[str, int, int, bool]:
         import aiohttp
 
+        url = self.bases[server] + "/chat/completions"
         try:
-            async with session.post(self.base + "/chat/completions", json=body, headers=self.headers) as resp:
+            async with session.post(url, json=body, headers=self.headers) as resp:
                 raw = await resp.read()
                 if resp.status >= 500 or resp.status == 429:
                     raise _Transient(f"HTTP {resp.status}: {raw[:200]!r}")
@@ -278,57 +304,61 @@ class LlmClient:
         self, session, sem, req: Request, validate: Callable[[str], Any] | None
     ) -> Answer | Failure:
         validate = req.validate or validate
-        tin = tout = 0
+        path = self._cache_path(self._body(req, req.seed))  # the request as first asked
         seed = req.seed
-        last = "no answer"
-        invalid = False
+        entry = self._cache_get(path)
+        if entry is not None and "text" in entry:
+            try:
+                value = validate(entry["text"]) if validate else entry["text"]
+                self.counts["cache_hits"] += 1
+                a, b = entry["tokens_in"], entry["tokens_out"]
+                return Answer(entry["text"], value, a, b, self.cost(a, b), True)
+            except ValueError:  # a validator that grew stricter: sample anew
+                entry = {"next_seed": entry.get("seed", seed) + 1} if seed is not None else None
+        if entry is not None and seed is not None:
+            seed = int(entry.get("next_seed", seed))  # skip the samples an earlier run found invalid
+        start, tin, tout = seed, 0, 0
+        last, invalid, server = "no answer", False, None
         for attempt in range(self.cfg.retries + 1):
-            body = self._body(req, seed)
-            path = self._cache_path(body)
-            hit = self._cache_get(path)
-            if hit is not None:
-                try:
-                    value = validate(hit["text"]) if validate else hit["text"]
-                    self.counts["cache_hits"] += 1
-                    return Answer(
-                        hit["text"],
-                        value,
-                        hit["tokens_in"],
-                        hit["tokens_out"],
-                        self.cost(hit["tokens_in"], hit["tokens_out"]),
-                        True,
-                    )
-                except ValueError:
-                    pass  # a validator that grew stricter: ask again
             if attempt:
                 self.counts["retries"] += 1
                 await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
+            body = self._body(req, seed)
             try:
                 async with sem:
+                    server = self._pick(avoid=server)
+                    self.in_flight[server] += 1
                     self.counts["requests_sent"] += 1
-                    text, a, b, cut = await self._post(session, body)
-            except _Transient as e:
+                    try:
+                        text, a, b, cut = await self._post(session, body, server)
+                    finally:
+                        self.in_flight[server] -= 1
+            except _Transient as e:  # the server failed, not the sample: same seed, another server
                 last, invalid = str(e), False
                 continue
             except LlmError as e:
                 self.counts["failures"] += 1
                 return Failure("llm_error", str(e), tin, tout)
+            server = None
             tin, tout = tin + a, tout + b  # every answer that arrived was paid for
             self.counts["tokens_in"] += a
             self.counts["tokens_out"] += b
-            if cut:
-                last, invalid = "the answer was cut at max_tokens", False
-                continue
-            if req.schema is not None and not follows(req.schema, text):
+            if req.schema is not None and not cut and not follows(req.schema, text):
                 self.counts["off_schema"] += 1
             try:
+                if cut:
+                    raise ValueError(f"the answer was cut at llm.max_tokens={self.cfg.max_tokens}")
                 value = validate(text) if validate else text
             except ValueError as e:
                 last, invalid = f"invalid answer: {e}", True
                 seed = None if seed is None else seed + 1  # another sample, not the same one again
                 continue
-            self._cache_put(path, {"text": text, "tokens_in": a, "tokens_out": b})
+            # What the answer cost, invalid samples before it included: a cached rerun writes the
+            # same figures into the row as the run that paid for it (same config, same bytes).
+            self._cache_put(path, {"text": text, "tokens_in": tin, "tokens_out": tout, "seed": seed})
             return Answer(text, value, tin, tout, self.cost(tin, tout))
+        if seed != start:
+            self._cache_put(path, {"next_seed": seed})  # not an answer: where a retry starts sampling
         self.counts["failures"] += 1
         return Failure("llm_invalid_output" if invalid else "llm_error", last, tin, tout)
 

@@ -152,8 +152,9 @@ def tiny_lama(tmp_path_factory):
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory):
     """The real vLLM server (from ``.venv-llm``, made by ``make setup-llm``) serving a tiny
-    random-weight Qwen2 saved by ``tests/make_tiny_llm.py``, started once per session through
-    ``synth llm serve`` and stopped with Ctrl-C (SIGINT) at the end."""
+    random-weight vision-language model saved by ``tests/make_tiny_vlm.py`` (it answers text and
+    image requests alike), started once per session through ``synth llm serve`` and stopped with
+    Ctrl-C (SIGINT) at the end."""
     import signal
     import socket
     import subprocess
@@ -165,9 +166,9 @@ def llm_server(tmp_path_factory):
     from synth.llm_server import llm_python
 
     d = tmp_path_factory.mktemp("llm")
-    model = d / "tiny-qwen2"
+    model = d / "tiny-vlm"
     subprocess.run(
-        [llm_python(), str(Path(__file__).parent / "make_tiny_llm.py"), str(model)],
+        [llm_python(), str(Path(__file__).parent / "make_tiny_vlm.py"), str(model)],
         check=True,
         capture_output=True,
     )

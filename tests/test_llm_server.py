@@ -7,8 +7,11 @@ import json
 import signal
 import urllib.request
 
+import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
+from synth.cli.main import cli
 from synth.llm import Answer, LlmClient, LlmConfig, Request
 from synth.llm_server import LlmServer, ServeError, server_command
 
@@ -55,6 +58,68 @@ def test_structured_outputs_parse_every_time(llm_server, tmp_path):
     assert counts["requests_sent"] == 24 and counts["failures"] == 0 and counts["tokens_out"] > 0
     again = LlmClient(cfg).run(requests, validate=_valid)  # a rerun: all from the cache
     assert [a.value for a in again] == [a.value for a in out] and all(a.cached for a in again)
+
+
+@pytest.fixture(scope="module")
+def earlier_runs(tmp_path_factory, ray_session, text_cfg_sets):
+    """Real outputs of two earlier domains: text-render posters and cs-diagram t2i and edit rows."""
+    base = tmp_path_factory.mktemp("earlier")
+    text_sets = [a for s in text_cfg_sets for a in ("--set", s)]
+    for name, args in (
+        ("text", ["text-render", "--num", "4", *text_sets]),
+        ("cs", ["cs-diagram", "--num", "6", "--set", "tasks={t2i: 1, edit: 1}"]),
+    ):
+        result = CliRunner().invoke(cli, [*args, "--out", str(base / name), "--quiet", "--no-preview"])
+        assert result.exit_code == 0, result.output
+    return base
+
+
+# (stage, earlier run, settings): short answers, so a random model finishes well within max_tokens.
+STAGES = [
+    ("caption", "text", ["max_side=128", "max_chars=40"]),
+    ("translate", "text", ["max_chars=40"]),
+    ("rewrite", "cs", ["max_chars=60", "variants=2"]),
+    ("cot", "cs", ["max_chars=24", "max_items=2"]),
+]
+
+
+@pytest.mark.parametrize(("stage", "source", "sets"), STAGES, ids=[s[0] for s in STAGES])
+def test_every_stage_on_real_vllm(llm_server, earlier_runs, tmp_path, stage, source, sets):
+    """Each LLM stage on an earlier domain's real output, against the real server: every answer
+    follows its schema (guided decoding; ``off_schema`` 0), every row is accounted for, and the
+    output validates. A random model's words rarely keep protected texts, so rows may still be
+    rejected by the stage's own checks, each with its reason."""
+    out = tmp_path / stage
+    sets = [*sets, f"llm.base_url={llm_server['url']}", f"llm.cache_dir={tmp_path / 'cache'}",
+            "llm.max_tokens=400", "llm.temperature=1.0", "llm.concurrency=8"]  # fmt: skip
+    args = [stage, "--input", str(earlier_runs / source), "--out", str(out), "--quiet", "--no-preview"]
+    result = CliRunner().invoke(cli, [*args, *(a for s in sets for a in ("--set", s))])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
+    report = json.loads((out / "run.json").read_text())["report"]
+    llm = report["llm"]
+    assert (
+        sum(report["counts"].values())
+        == report["inputs"]
+        == pq.read_table(earlier_runs / source / "data").num_rows
+    )
+    assert llm["requests_sent"] > 0 and llm["tokens_out"] > 0
+    assert llm["off_schema"] == 0, llm  # guided decoding: 100% of the answers parse
+    rejected = pq.read_table(out / "rejected").to_pylist() if (out / "rejected").exists() else []
+    assert not [r for r in rejected if r["reason"] == "llm_error"]  # the server never failed
+    if stage == "caption":  # the image went through the vision tower: captions stored by style
+        rows = pq.read_table(out / "data").to_pylist()
+        assert rows and all(r["captions"][0]["style"] == "concise" for r in rows)
+    # A rerun into a new folder (its own process hash seed would not matter): every answer that
+    # passed its checks comes from the cache.
+    answered = [r for r in pq.read_table(out / "data").to_pylist() if stage in json.loads(r["meta"] or "{}")]
+    again = [*args[:4], str(tmp_path / "again"), *args[5:], *(a for s in sets for a in ("--set", s))]
+    assert CliRunner().invoke(cli, again).exit_code == 0
+    rerun = json.loads((tmp_path / "again" / "run.json").read_text())["report"]["llm"]
+    assert rerun["cache_hits"] >= len(answered)
+    for part in ("data", "rejected"):  # and writes the same rows, token counts in meta included
+        if (out / part).exists():
+            assert pq.read_table(tmp_path / "again" / part).equals(pq.read_table(out / part))
 
 
 def test_server_refuses_a_folder_without_a_model(tmp_path):

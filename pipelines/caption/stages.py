@@ -18,11 +18,12 @@ from synth.stage import Resources, Row, Stage, mark
 
 def schema(max_chars: int) -> dict[str, Any]:
     text = {"type": "string", "maxLength": max_chars}
+    some = {**text, "minLength": 1}
     return {
         "type": "object",
         "properties": {
-            "concise": text,
-            "dense": text,
+            "concise": some,
+            "dense": some,
             "people_present": {"type": "boolean"},
             "human_centric": text,
         },

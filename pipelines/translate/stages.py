@@ -31,7 +31,9 @@ def sources(row: Row, fields: list[str], to: str) -> list[tuple[str, str, str]]:
 
 def protected(row: Row, texts: list[str]) -> list[str]:
     """The row's drawn texts that occur in the texts to translate: they must come back verbatim."""
-    drawn = sorted({t["text"] for t in row.get("texts") or [] if t.get("text")}, key=len, reverse=True)
+    # Longest first, ties by text: a set's order changes with the process (PYTHONHASHSEED), and
+    # this list goes into the request, so it must not, or a rerun would miss the cache.
+    drawn = sorted({t["text"] for t in row.get("texts") or [] if t.get("text")}, key=lambda t: (-len(t), t))
     return [d for d in drawn if any(d in s for s in texts)]
 
 

@@ -103,3 +103,12 @@ def test_broken_drawn_text_is_translation_mismatch(text_run, server, tmp_path):
 def test_translate_needs_an_llm(text_run, tmp_path):
     result = CliRunner().invoke(cli, ["translate", "--input", str(text_run), "--out", str(tmp_path / "x")])
     assert result.exit_code != 0 and "llm.base_url" in str(result.exception)
+
+
+def test_protected_texts_have_one_order():
+    """The list goes into the request, so its order may not follow a set's (which changes with the
+    process's hash seed): longest first, then by text."""
+    from pipelines.translate.stages import protected
+
+    row = {"texts": [{"text": t} for t in ("bb", "aa", "cc", "dddd")]}
+    assert protected(row, ["aa bb cc dddd"]) == ["dddd", "aa", "bb", "cc"]

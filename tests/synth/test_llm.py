@@ -120,6 +120,9 @@ def test_cache_prevents_repeats(url, tmp_path):
     second = again.run([req("cached", 5), req("alwaysinvalid", 5)], validate=parse)
     assert SEEN["cached"] == before["cached"]  # answered from the cache
     assert SEEN["alwaysinvalid"] == before["alwaysinvalid"] + 3  # invalid answers are never cached
+    # ... and the rerun samples anew: seeds 8, 9, 10, after 5, 6, 7 were found invalid.
+    asked = [b["seed"] for b in BODIES if b["messages"][-1]["content"].startswith("alwaysinvalid")]
+    assert asked[-6:] == [5, 6, 7, 8, 9, 10]
     assert second[0].cached and second[0].value == first[0].value
     counts = again.take_counts()
     assert counts["cache_hits"] == 1 and counts["requests_sent"] == 3
@@ -154,3 +157,38 @@ def test_string_list_schema_and_parser_agree():
             parse(bad)
     assert not follows(rule, '{"rewrites": ["a", "far too long a string"]}')
     assert not follows(rule, '{"rewrites": ["a", "b"], "extra": 1}')
+
+
+def test_an_answer_that_took_a_second_seed_is_cached_for_the_request(url, tmp_path):
+    first = client(url, tmp_path).run([req("invalid", 20)], validate=parse)  # seed 20 invalid, 21 valid
+    assert first[0].value == 1
+    again = client(url, tmp_path)
+    second = again.run([req("invalid", 20)], validate=parse)
+    assert second[0].cached and again.take_counts()["requests_sent"] == 0
+
+
+def test_requests_are_balanced_across_servers(fake_llm, tmp_path):
+    hits: defaultdict = defaultdict(int)
+
+    def server(name: str, fail: bool = False):
+        def answer(body):
+            hits[name] += 1
+            time.sleep(0.2)
+            return (503, b"overloaded") if fail else '{"answer": 3}'
+
+        return fake_llm(answer, "shared-model")
+
+    urls = [server("a"), server("b")]
+    c = LlmClient(LlmConfig(base_url=urls, concurrency=4, cache=False, timeout_s=5))
+    assert c.connect() == "shared-model"
+    out = c.run([req("x", i) for i in range(8)], validate=parse)
+    assert all(isinstance(a, Answer) for a in out) and hits["a"] == hits["b"] == 4
+    # A server that fails: each retry goes to the other server, so nothing fails.
+    c = LlmClient(LlmConfig(base_url=[server("down", fail=True), server("up")], concurrency=4, cache=False))
+    out = c.run([req("y", i) for i in range(6)], validate=parse)
+    assert all(isinstance(a, Answer) for a in out), out
+    assert hits["up"] == 6 and c.take_counts()["failures"] == 0
+    # Every server must serve the model.
+    other = fake_llm(lambda body: "{}", "another-model")
+    with pytest.raises(LlmSetupError, match="same model"):
+        LlmClient(LlmConfig(base_url=[urls[0], other])).connect()
