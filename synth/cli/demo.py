@@ -1,0 +1,54 @@
+"""``synth demo``: the quickstart behind ``make demo``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pipelines import registry
+from synth.config import default_config_path, load_config
+from synth.preview import write_preview
+from synth.report import summary_line
+from synth.runner import RunError, run_pipeline
+from synth.validate import validate
+
+
+@click.command()
+@click.option("--out", default="out/demo", help="Folder for the demo outputs.")
+@click.option("--num", default=60, help="Samples per domain.")
+def demo(out: str, num: int) -> None:
+    """The quickstart behind `make demo`: every domain on an embedded local Ray, validated, with previews
+    (the LLM stages need a server, so they are left out: see `synth llm serve`).
+    Curation runs on a folder of scikit-image's photos with planted duplicates and broken files, and
+    text editing also on photos with signs drawn on them (real scenes: the text is found by OCR)."""
+    from pipelines.curate.samples import write_sample_photos
+    from pipelines.text_edit.samples import write_sample_scenes
+
+    samples = {"curate": (write_sample_photos, "photos with planted duplicates and broken files"),
+               "text_edit_real": (write_sample_scenes, "photos with signs, and some without usable text")}  # fmt: skip
+    runs = [(name, name, p) for name, p in registry().items() if not p.needs_llm] + [
+        ("text_edit_real", "text_edit", registry()["text_edit"])
+    ]
+    failed = []
+    for folder_name, name, pipeline in runs:
+        folder = str(Path(out) / folder_name)
+        sets = ["seed=7"]
+        if folder_name in samples:
+            write, what = samples[folder_name]
+            inputs = str(Path(out) / f"{folder_name}_inputs")
+            expected = write(inputs)
+            sets.append(f"inputs={json.dumps([inputs])}")
+            click.echo(f"== {folder_name}: {len(expected)} {what} in {inputs} -> {folder}")
+        else:
+            click.echo(f"== {folder_name}: {num} samples -> {folder}")
+        cfg = load_config(pipeline.config_model, default_config_path(name), sets)
+        run = run_pipeline(pipeline, cfg, folder, num, overwrite=True)
+        click.echo(f"   {summary_line(run['report'])}")
+        result = validate(folder)
+        click.echo(f"   validate: {'OK' if result.ok else 'INVALID'}; preview: {write_preview(folder)}")
+        if not result.ok:
+            failed.append(folder_name)
+    if failed:
+        raise RunError(f"demo outputs failed validation: {failed}")
