@@ -161,7 +161,8 @@ def string_list(key: str, n: int, max_chars: int) -> tuple[dict[str, Any], Calla
 
 
 class _Transient(Exception):
-    """Worth another try with the same seed: connection errors, 5xx, malformed or cut answers."""
+    """Worth another try with the same seed (the server failed, not the sample): connection
+    errors, 5xx and 429, malformed response bodies."""
 
 
 class LlmClient:
