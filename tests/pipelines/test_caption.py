@@ -81,3 +81,31 @@ def test_invalid_answers_are_llm_invalid_output(images, server, tmp_path):
     assert errors and all(r["status"] == "error" and r["reason"] == "llm_invalid_output" for r in errors)
     llm = json.loads((out / "run.json").read_text())["report"]["llm"]
     assert llm["failures"] == len(errors) and llm["requests_sent"] == kept + 2 * len(errors)
+
+
+def test_retry_errors_samples_new_seeds(images, fake_llm, tmp_path):
+    """A server that answers each image invalidly for the first three seeds it is asked with: the
+    run ends every row llm_invalid_output (three tries); --retry-errors starts at the fourth seed
+    (recorded in the cache), so every row is kept. Asking the old seeds again would fail again."""
+    seen: dict[str, list[int]] = {}
+
+    def picky(body: dict) -> str:
+        image = body["messages"][-1]["content"][0]["image_url"]["url"]
+        seeds = seen.setdefault(image, [])
+        if body["seed"] not in seeds:
+            seeds.append(body["seed"])
+        valid = seeds.index(body["seed"]) >= 3
+        return json.dumps({"concise": "A poster." if valid else "", "dense": "Text.", "people_present": False,
+                           "human_centric": ""})  # fmt: skip
+
+    url = fake_llm(picky, "picky-vlm")
+    out = tmp_path / "retry"
+    args = ["caption", "--input", str(images), "--out", str(out), "--quiet", "--no-preview",
+            "--set", f"llm.base_url={url}", "--set", f"llm.cache_dir={tmp_path / 'c'}"]  # fmt: skip
+    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    n = pq.read_table(images / "data").num_rows
+    assert pq.read_table(out / "rejected").num_rows == n and pq.read_table(out / "data").num_rows == 0
+    assert CliRunner().invoke(cli, [*args, "--retry-errors"], catch_exceptions=False).exit_code == 0
+    assert pq.read_table(out / "data").num_rows == n and pq.read_table(out / "rejected").num_rows == 0
+    assert all(len(s) == 4 for s in seen.values())  # three failed seeds, then one new one
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
