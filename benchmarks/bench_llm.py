@@ -72,6 +72,8 @@ def main() -> None:
     ap.add_argument("--base-url", default=None, help="an existing server (else the tiny model is served)")
     ap.add_argument("--model", default=None, help="the model folder (served, or the server's model name)")
     args = ap.parse_args()
+    if args.base_url and not args.model:
+        ap.error("--base-url needs --model: the server's model (vLLM's benchmark loads its tokenizer)")
     with tempfile.TemporaryDirectory() as tmp:
         server = None
         model = args.model
@@ -93,7 +95,7 @@ def main() -> None:
             c = ours["report"]["llm"]
             sent = c["requests_sent"]
             len_in, len_out = round(c["tokens_in"] / sent), round(c["tokens_out"] / sent)
-            theirs = vllm_bench(url, model or "", sent, args.concurrency, len_in, len_out, tmp)
+            theirs = vllm_bench(url, model, sent, args.concurrency, len_in, len_out, tmp)
         finally:
             if server is not None:
                 server.stop()

@@ -32,12 +32,12 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow.fs as pafs
 from pydantic import Field
 
-from synth.config import Strict
+from synth.config import PipelineConfig, Strict
 
 COUNTS = ("requests_sent", "cache_hits", "tokens_in", "tokens_out", "retries", "failures", "off_schema")
 
@@ -85,6 +85,18 @@ RUNTIME_KEYS = tuple(
         "price_out_per_mtok",
     )
 )
+
+
+class LlmTransformConfig(PipelineConfig):
+    """What every LLM transform pipeline (caption, translate, rewrite, cot) takes: earlier outputs
+    as inputs, and a server whose transport keys stay out of both hashes."""
+
+    inputs: list[str] = Field(
+        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
+    )
+    llm: LlmConfig = LlmConfig()
+
+    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS
 
 
 class LlmSetupError(RuntimeError):
@@ -421,7 +433,7 @@ class LlmStage:
         return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}
 
 
-def plan_transform(cfg: Any) -> tuple[list, dict]:
+def plan_transform(cfg: LlmTransformConfig) -> tuple[list, dict]:
     """``plan_inputs`` of the LLM transform pipelines (caption, translate, rewrite, cot): check the
     server answers (a run without one stops here, saying how to provide one), then plan units over
     the rows of the earlier outputs given as ``--input``."""
@@ -431,7 +443,7 @@ def plan_transform(cfg: Any) -> tuple[list, dict]:
     return plan_run_inputs(cfg.inputs, cfg.runtime.unit_size)
 
 
-def transform_rows(cfg: Any, ident: Any, unit: Any) -> list[dict[str, Any]]:
+def transform_rows(cfg: LlmTransformConfig, ident: Any, unit: Any) -> list[dict[str, Any]]:
     """``source`` of the LLM transform pipelines: the input rows, same sample ids, reopened."""
     from synth.inputs import reopened_rows
 

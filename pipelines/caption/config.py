@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from synth.config import PipelineConfig
-from synth.llm import RUNTIME_KEYS, LlmConfig
+from synth.llm import LlmTransformConfig
 
 SYSTEM = (
     "You caption images for a training set. Look at the image and answer as JSON with: `concise` (one short "
@@ -17,11 +16,8 @@ SYSTEM = (
 )
 
 
-class CaptionConfig(PipelineConfig):
+class CaptionConfig(LlmTransformConfig):
     pipeline: Literal["caption"] = "caption"
-    inputs: list[str] = Field(
-        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
-    )
     prompt: str = Field(
         SYSTEM, description="system prompt (in the content hash, so a new prompt is a new dataset)"
     )
@@ -32,6 +28,3 @@ class CaptionConfig(PipelineConfig):
     max_chars: int = Field(
         1500, ge=20, le=8000, description="longest caption (bounds the answer under guided decoding)"
     )
-    llm: LlmConfig = LlmConfig()
-
-    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

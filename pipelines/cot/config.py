@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from synth.config import PipelineConfig
-from synth.llm import RUNTIME_KEYS, LlmConfig
+from synth.llm import LlmTransformConfig
 
 Flavour = Literal["general", "knowledge", "meme", "science"]
 
@@ -31,11 +30,8 @@ ACTIONS: dict[str, list[str]] = {
 FLAVOUR_BY_DOMAIN = {"science": "science", "humor": "meme"}
 
 
-class CotConfig(PipelineConfig):
+class CotConfig(LlmTransformConfig):
     pipeline: Literal["cot"] = "cot"
-    inputs: list[str] = Field(
-        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
-    )
     flavour: Literal["auto", "general", "knowledge", "meme", "science"] = Field(
         "auto", description="auto: science rows get science, humor rows meme, the rest general"
     )
@@ -46,6 +42,3 @@ class CotConfig(PipelineConfig):
         default_factory=lambda: dict(PROMPTS),
         description="one system prompt per flavour (in the content hash)",
     )
-    llm: LlmConfig = LlmConfig()
-
-    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

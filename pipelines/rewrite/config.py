@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from synth.config import PipelineConfig
-from synth.llm import RUNTIME_KEYS, LlmConfig
+from synth.llm import LlmTransformConfig
 
 SYSTEM = (
     "You rewrite image-editing instructions for a training set. Give {n} different natural phrasings of the "
@@ -16,11 +15,8 @@ SYSTEM = (
 )
 
 
-class RewriteConfig(PipelineConfig):
+class RewriteConfig(LlmTransformConfig):
     pipeline: Literal["rewrite"] = "rewrite"
-    inputs: list[str] = Field(
-        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
-    )
     variants: int = Field(3, ge=1, le=10, description="phrasings asked for per row")
     tasks: list[Literal["edit", "t2i", "und"]] = Field(
         default_factory=lambda: ["edit"], description="rows of these tasks are rewritten; others pass"
@@ -29,6 +25,3 @@ class RewriteConfig(PipelineConfig):
         SYSTEM, description="system prompt; {n} and {language} are filled in (in the content hash)"
     )
     max_chars: int = Field(600, ge=20, le=8000, description="longest phrasing")
-    llm: LlmConfig = LlmConfig()
-
-    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS

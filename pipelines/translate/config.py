@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from synth.config import PipelineConfig
-from synth.llm import RUNTIME_KEYS, LlmConfig
+from synth.llm import LlmTransformConfig
 
 SYSTEM = (
     "You translate short texts for an image dataset. Translate every string of `strings` into {language}. "
@@ -16,11 +15,8 @@ SYSTEM = (
 )
 
 
-class TranslateConfig(PipelineConfig):
+class TranslateConfig(LlmTransformConfig):
     pipeline: Literal["translate"] = "translate"
-    inputs: list[str] = Field(
-        default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
-    )
     to: Literal["zh", "en"] = Field(
         "zh", description="target language; rows' variants in the other language are translated"
     )
@@ -29,6 +25,3 @@ class TranslateConfig(PipelineConfig):
     )
     prompt: str = Field(SYSTEM, description="system prompt; {language} is filled in (in the content hash)")
     max_chars: int = Field(2000, ge=20, le=8000, description="longest translation of one string")
-    llm: LlmConfig = LlmConfig()
-
-    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS
