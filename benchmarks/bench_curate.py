@@ -1,12 +1,14 @@
 """Throughput of ``synth curate`` with every model filter on, against the bare work on the same
 images and cores, and the proof that the aesthetic and NSFW heads share one CLIP forward.
 
-Prints, from one run on this machine:
+Prints, from one run on this machine, as the median of ``--repeats`` alternating runs (runs on a
+shared 2-core machine differ by 5-10%, so one pair decides nothing):
   * pipeline images/s (Ray, one model actor per core, scoring pass + decisions + writing)
     vs the bare work (start, load the models, then read, decode, CLIP forward + both heads,
     watermark forward) in one process per core on the same images, both end to end: target >= 0.9
-  * the same against the bare loop alone (models already loaded) and the bare model forwards
-    alone (images decoded beforehand)
+  * the pipeline's scoring pass alone (models loaded: read, decode, hash, score, commit) against
+    the bare loop alone and against the bare model forwards alone: what the toolkit costs per
+    image, apart from the fixed costs (actor start, model load, the decision pass)
   * CLIP forwards counted for a batch scored by both heads: one, not two
 
 Models are random-weight, in the published formats, built here: open_clip ``--clip-model``
@@ -101,9 +103,9 @@ def model_sets(files: dict[str, str], clip_model: str) -> list[str]:
     ]
 
 
-def _bare_worker(paths, sets, decoded_first, queue) -> None:
+def _bare_worker(paths, sets, queue) -> None:
     """The work without the toolkit around it: models loaded, then a plain batched loop. Puts the
-    loop's own seconds (models already loaded)."""
+    loop's own seconds (models already loaded) and, of those, the seconds in model forwards."""
     import torch
 
     torch.set_num_threads(1)
@@ -113,25 +115,27 @@ def _bare_worker(paths, sets, decoded_first, queue) -> None:
         s.setup()
     clip, wm = stages
     batch = cfg.runtime.batch_size
-    pre = [load(p) for p in paths] if decoded_first else None
+    forwards = 0.0
     t0 = time.perf_counter()
     for i in range(0, len(paths), batch):
-        images = pre[i : i + batch] if pre else [load(p) for p in paths[i : i + batch]]
+        images = [load(p) for p in paths[i : i + batch]]
+        t1 = time.perf_counter()
         emb = torch.from_numpy(clip.encoder.embed(images))
         with torch.inference_mode():
             for head in clip.heads.values():
                 head(emb)
         wm.detector.predict(images)
-    queue.put(time.perf_counter() - t0)
+        forwards += time.perf_counter() - t1
+    queue.put((time.perf_counter() - t0, forwards))
 
 
-def bare(paths: list[str], sets: list[str], cores: int, decoded_first: bool) -> tuple[float, float]:
-    """(images/s end to end: processes started, imports, models loaded, loop; images/s of the loop
-    alone). The pipeline's figure is end to end too, so both pay for loading the models once."""
+def bare(paths: list[str], sets: list[str], cores: int) -> dict[str, float]:
+    """images/s of the bare work in one process per core: end to end (processes started, imports,
+    models loaded, loop), the loop alone (read, decode, forwards) and the model forwards alone."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     parts = [paths[i::cores] for i in range(cores)]
-    procs = [ctx.Process(target=_bare_worker, args=(p, sets, decoded_first, queue)) for p in parts]
+    procs = [ctx.Process(target=_bare_worker, args=(p, sets, queue)) for p in parts]
     t0 = time.perf_counter()
     for p in procs:
         p.start()
@@ -139,7 +143,26 @@ def bare(paths: list[str], sets: list[str], cores: int, decoded_first: bool) -> 
     for p in procs:
         p.join()
     wall = time.perf_counter() - t0
-    return len(paths) / wall, len(paths) / max(times)
+    return {
+        "end_to_end": len(paths) / wall,
+        "loop": len(paths) / max(t for t, _ in times),
+        "forwards": len(paths) / max(f for _, f in times),
+    }
+
+
+def pipeline(cfg, out: str, num: int) -> dict:
+    """images/s of ``synth curate`` end to end (actors started, models loaded, scoring pass,
+    decisions, writing) and of its scoring pass alone, with the wall time of each phase."""
+    t0 = time.perf_counter()
+    run = run_pipeline(PIPELINE, cfg, out, progress=False)
+    wall = time.perf_counter() - t0
+    phases = run["invocations"][-1]["phase_seconds"]
+    return {
+        "end_to_end": num / wall,
+        "units": num / phases["units"],
+        "phase_seconds": phases,
+        "stage_seconds": run["report"]["stage_seconds"],
+    }
 
 
 def one_forward(paths: list[str], sets: list[str]) -> dict:
@@ -162,6 +185,7 @@ def main() -> None:
     ap.add_argument("--num", type=int, default=600)
     ap.add_argument("--clip-model", default="ViT-B-32")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--repeats", type=int, default=3, help="bare and pipeline runs, alternating")
     ap.add_argument("--json", default=None, help="also write the figures here")
     args = ap.parse_args()
 
@@ -179,32 +203,37 @@ def main() -> None:
     figures["one_forward"] = one_forward(paths, sets)
     print(f"one CLIP forward: {figures['one_forward']}")
 
-    figures["bare_with_decode"], figures["bare_with_decode_loop_only"] = bare(paths, sets, args.cores, False)
-    figures["bare_models_only"] = bare(paths, sets, args.cores, True)[1]
-    print(f"bare, {args.cores} processes: {figures['bare_with_decode']:.2f} images/s end to end "
-          f"(start, load the models, read, decode, forwards; the loop alone "
-          f"{figures['bare_with_decode_loop_only']:.2f}); model forwards alone on pre-decoded images "
-          f"{figures['bare_models_only']:.2f}")  # fmt: skip
-
     cfg = load_config(PIPELINE.config_model, default_config_path("curate"), sets)
     ensure_ray(None)
-    t0 = time.perf_counter()
-    run = run_pipeline(PIPELINE, cfg, f"{work}/out", progress=False)
-    wall = time.perf_counter() - t0
-    figures["pipeline"] = args.num / wall
-    figures["stage_seconds"] = run["report"]["stage_seconds"]
-    figures["ratio_vs_bare_with_decode"] = figures["pipeline"] / figures["bare_with_decode"]
-    figures["ratio_vs_bare_loop_only"] = figures["pipeline"] / figures["bare_with_decode_loop_only"]
-    figures["ratio_vs_bare_models_only"] = figures["pipeline"] / figures["bare_models_only"]
+    figures["repeats"] = []
+    for i in range(args.repeats):  # alternate which goes first, so drift on the machine evens out
+        steps = [("bare", lambda: bare(paths, sets, args.cores)),
+                 ("pipeline", lambda out=f"{work}/out{i}": pipeline(cfg, out, args.num))]  # fmt: skip
+        rep = {name: step() for name, step in (steps if i % 2 == 0 else steps[::-1])}
+        b, p = rep["bare"], rep["pipeline"]
+        rep["ratios"] = {
+            "end_to_end": p["end_to_end"] / b["end_to_end"],
+            "units_vs_loop": p["units"] / b["loop"],
+            "units_vs_forwards": p["units"] / b["forwards"],
+        }
+        figures["repeats"].append(rep)
+        print(f"run {i + 1}/{args.repeats}: bare {b['end_to_end']:.2f} images/s end to end (loop alone "
+              f"{b['loop']:.2f}, model forwards alone {b['forwards']:.2f}); pipeline {p['end_to_end']:.2f} "
+              f"end to end, scoring pass {p['units']:.2f}; phases {p['phase_seconds']}")  # fmt: skip
+        print(f"  worker seconds by stage: {p['stage_seconds']}")
+    figures["median_ratios"] = {
+        k: float(np.median([r["ratios"][k] for r in figures["repeats"]]))
+        for k in figures["repeats"][0]["ratios"]
+    }
+    m = figures["median_ratios"]
+    print(f"median of {args.repeats} runs, target >= 0.9:")
+    print(f"  pipeline / bare, both end to end (start, load models, all the work): {m['end_to_end']:.3f}")
+    print(f"  scoring pass / bare loop (read, decode, forwards; models loaded):     {m['units_vs_loop']:.3f}")
     print(
-        f"pipeline: {figures['pipeline']:.2f} images/s ({wall:.1f} s incl. model loading, decisions, writing)"
+        f"  scoring pass / bare model forwards alone (images decoded apart):     {m['units_vs_forwards']:.3f}"
     )
-    print(f"  worker seconds by stage: {figures['stage_seconds']}")
-    print(f"ratio vs bare, both end to end: {figures['ratio_vs_bare_with_decode']:.3f}   target >= 0.9")
-    print(
-        f"ratio vs the bare loop alone (models loaded beforehand): {figures['ratio_vs_bare_loop_only']:.3f}"
-    )
-    print(f"ratio vs bare model forwards alone: {figures['ratio_vs_bare_models_only']:.3f}")
+    print("  all runs: " + "; ".join(
+        ", ".join(f"{v:.3f}" for v in r["ratios"].values()) for r in figures["repeats"]))  # fmt: skip
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)

@@ -240,9 +240,12 @@ def run_pipeline(
         ]
         pending.sort(key=lambda u: u.index)
     started, t0 = now(), time.perf_counter()
-    failures = _execute(pipeline, cfg, stage_out, pending, progress) if pending else {}
+    phases: dict[str, float] = {}  # where the wall time went: setup, units, finalize
+    failures = _execute(pipeline, cfg, stage_out, pending, progress, phases) if pending else {}
     if pipeline.finalize and not failures:
+        t1 = time.perf_counter()
         failures, run["decided"] = pipeline.finalize(cfg, out, plan, progress)
+        phases["finalize"] = time.perf_counter() - t1
     wall = time.perf_counter() - t0
 
     report = collect(out, run)
@@ -254,6 +257,7 @@ def run_pipeline(
             "units_run": len(pending) - len(failures),
             "units_failed": len(failures),
             "wall_seconds": round(wall, 3),
+            "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
             "samples_per_second": round(samples_run / wall, 3) if wall > 0 else None,
         }
     ]
@@ -270,8 +274,16 @@ def run_pipeline(
 
 
 def _execute(
-    pipeline: Pipeline, cfg: PipelineConfig, out: OutputDir, pending: list[Unit], progress: bool | None
+    pipeline: Pipeline,
+    cfg: PipelineConfig,
+    out: OutputDir,
+    pending: list[Unit],
+    progress: bool | None,
+    phases: dict[str, float],
 ) -> dict[int, str]:
+    """Run the pending units; records in ``phases`` the seconds spent setting up (workers started,
+    models loaded) and running units, so a report shows what a fixed cost and what per-sample."""
+    t0 = time.perf_counter()
     ensure_ray(cfg.runtime.address)
     stages = pipeline.build_stages(cfg)
     cpus = max(s.resources.cpus for s in stages)
@@ -281,6 +293,7 @@ def _execute(
     workers = min(cfg.runtime.workers or max(1, int(available // cpus)), len(pending))
     ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
 
+    actors: list = []
     if any(s.keeps_model for s in stages):
         actor_cls = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=1, max_task_retries=1)(
             UnitProcessor
@@ -289,6 +302,8 @@ def _execute(
         try:  # load models up front: a setup error fails the run before any work
             ray.get([a.setup.remote() for a in actors])
         except ray.exceptions.RayTaskError as e:
+            for actor in actors:
+                ray.kill(actor)
             raise RunError(f"setup of {pipeline.name} failed: {e.cause or e}") from None
         # one unit in flight per actor: a unit takes seconds to minutes, so the round trip to the
         # driver between units costs nothing, while a second queued unit could leave one actor
@@ -298,11 +313,6 @@ def _execute(
         def submit(slot, unit):
             return slot.run.remote(unit)
 
-        try:
-            return schedule(slots, submit, pending, pipeline.name, progress)
-        finally:  # free their CPUs and GPUs now, for a second pass
-            for actor in actors:
-                ray.kill(actor)
     else:
         for stage in stages:  # cheap CPU stages: check setup here, before spending the cluster
             stage.setup()
@@ -312,7 +322,14 @@ def _execute(
         def submit(slot, unit):
             return task.remote(pipeline, cfg, ident, out.uri, unit)
 
-    return schedule(slots, submit, pending, pipeline.name, progress)
+    t1 = time.perf_counter()
+    phases["setup"] = t1 - t0
+    try:
+        return schedule(slots, submit, pending, pipeline.name, progress)
+    finally:
+        phases["units"] = time.perf_counter() - t1
+        for actor in actors:  # free their CPUs and GPUs now, for a second pass
+            ray.kill(actor)
 
 
 def schedule(slots, submit, pending: list[Unit], desc: str, progress: bool | None) -> dict[int, str]:

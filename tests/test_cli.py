@@ -9,10 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from synth.cli.main import cli
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+from tests.cli_runner import invoke
 
 
 def run_text(out, num, sets, *extra):
@@ -92,7 +89,8 @@ def test_inspect_and_preview(text_run):
     assert info["units_done"] == info["units_planned"] == 4
     assert info["schema"]["sample_id"] == info["counts"]["kept"]
     text = invoke("inspect", str(out)).output
-    assert "kept" in text and "throughput" in text
+    assert "kept" in text and "throughput" in text and "wall time (last run): setup" in text
+    assert set(info["phase_seconds"]) == {"setup", "units"}
     page = (out / "preview" / "index.html").read_text()
     assert page.count('<div class="card') >= 20 and "<script" not in page
 

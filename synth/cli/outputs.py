@@ -33,6 +33,7 @@ def inspect(out: str, as_json: bool) -> None:
         "split": run["split"],
         **report,
         "samples_per_second": last.get("samples_per_second"),
+        "phase_seconds": last.get("phase_seconds"),
         "schema": _schema_summary(folder),
     }
     if as_json:
@@ -49,6 +50,10 @@ def inspect(out: str, as_json: bool) -> None:
         click.echo(f"  {reason:<22} {n}")
     if info["samples_per_second"]:
         click.echo(f"throughput (last run): {info['samples_per_second']:.2f} samples/s")
+    if last.get("phase_seconds"):
+        click.echo(
+            "wall time (last run): " + ", ".join(f"{k} {v:.1f} s" for k, v in last["phase_seconds"].items())
+        )
     if report["stage_seconds"]:
         total = sum(report["stage_seconds"].values()) or 1
         click.echo(

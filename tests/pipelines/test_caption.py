@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from synth.cli.main import cli
+from tests.cli_runner import invoke
 
 SIZES: list = []
 
@@ -42,11 +43,7 @@ def server(fake_llm):
 def images(tmp_path_factory, ray_session, text_cfg_sets):
     out = tmp_path_factory.mktemp("caption") / "text"
     sets = [a for s in text_cfg_sets for a in ("--set", s)]
-    result = CliRunner().invoke(
-        cli,
-        ["text-render", "--num", "6", "--out", str(out), "--quiet", "--no-preview", *sets],
-        catch_exceptions=False,
-    )
+    result = invoke("text-render", "--num", "6", "--out", str(out), "--quiet", "--no-preview", *sets)
     assert result.exit_code == 0, result.output
     return out
 
@@ -55,7 +52,7 @@ def test_captions_by_style(images, server, tmp_path):
     out = tmp_path / "cap"
     args = ["caption", "--input", str(images), "--out", str(out), "--quiet", "--set", f"llm.base_url={server}",
             "--set", "max_side=256", "--set", f"llm.cache_dir={tmp_path / 'c'}"]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
     rows = pq.read_table(out / "data").to_pylist()
@@ -73,7 +70,7 @@ def test_invalid_answers_are_llm_invalid_output(images, server, tmp_path):
     out = tmp_path / "strict"
     args = ["caption", "--input", str(images), "--out", str(out), "--quiet", "--set", f"llm.base_url={server}",
             "--set", "prompt=STRICT", "--set", "llm.retries=1", "--set", "llm.cache=false"]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     errors = pq.read_table(out / "rejected").to_pylist()
     kept = pq.read_table(out / "data").num_rows
@@ -102,10 +99,10 @@ def test_retry_errors_samples_new_seeds(images, fake_llm, tmp_path):
     out = tmp_path / "retry"
     args = ["caption", "--input", str(images), "--out", str(out), "--quiet", "--no-preview",
             "--set", f"llm.base_url={url}", "--set", f"llm.cache_dir={tmp_path / 'c'}"]  # fmt: skip
-    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    assert invoke(*args).exit_code == 0
     n = pq.read_table(images / "data").num_rows
     assert pq.read_table(out / "rejected").num_rows == n and pq.read_table(out / "data").num_rows == 0
-    assert CliRunner().invoke(cli, [*args, "--retry-errors"], catch_exceptions=False).exit_code == 0
+    assert invoke(*args, "--retry-errors").exit_code == 0
     assert pq.read_table(out / "data").num_rows == n and pq.read_table(out / "rejected").num_rows == 0
     assert all(len(s) == 4 for s in seen.values())  # three failed seeds, then one new one
     assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0

@@ -8,10 +8,9 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 from pipelines.cot.stages import render, validator, vocabulary
-from synth.cli.main import cli
+from tests.cli_runner import invoke
 
 SCHEMAS: list = []
 
@@ -52,13 +51,9 @@ def runs(tmp_path_factory, ray_session):
             "--set",
             "tasks={t2i: 1, edit: 1}",
         ]
-        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        result = invoke(*args)
         assert result.exit_code == 0, result.output
     return base
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_grounded_plans(runs, server, tmp_path):

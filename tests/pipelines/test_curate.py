@@ -23,6 +23,7 @@ from synth.cli.main import cli
 from synth.imageio import decode_image
 from synth.sources import PhotoPool
 from synth.validate import validate
+from tests.cli_runner import invoke
 
 
 def curate(out, *inputs, sets=(), extra=()):
@@ -31,7 +32,7 @@ def curate(out, *inputs, sets=(), extra=()):
         args += ["--input", str(i)]
     for s in sets:
         args += ["--set", s]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -319,6 +320,8 @@ def test_model_filters_score_every_image_and_rethreshold(
         sets=[*model_sets, "filters.aesthetic.min=-100", "filters.nsfw.max=1", "filters.watermark.max=1"],
     )
     assert "filter off" not in output
+    phases = json.loads((out / "run.json").read_text())["invocations"][-1]["phase_seconds"]
+    assert set(phases) == {"setup", "units", "finalize"} and phases["setup"] > 0  # models loaded
     rows = by_path(out, folder)
     decodable = [r for r in rows.values() if r["width"]]
     for r in decodable:  # every score, kept or not
@@ -349,6 +352,7 @@ def test_model_filters_score_every_image_and_rethreshold(
     curate(out, folder, sets=sets, extra=["--rethreshold"])
     run = json.loads((out / "run.json").read_text())
     assert run["invocations"][-1]["units_run"] == 0  # the scoring pass did not run again
+    assert set(run["invocations"][-1]["phase_seconds"]) == {"finalize"}
     after = by_path(out, folder)
     for path, r in after.items():
         assert r["scores"] == rows[path]["scores"]

@@ -20,6 +20,7 @@ from synth.evaluate.locality import changed_outside
 from synth.identity import sample_rng
 from synth.imageio import decode_image
 from synth.stage import run_stages
+from tests.cli_runner import invoke
 
 DOMAINS = {"cs": (CsDiagramConfig, CS_KINDS), "physics": (PhysicsConfig, PHYSICS_KINDS)}
 CASES = [(d, k, op) for d, (_, kinds) in DOMAINS.items() for k, kind in kinds.items() for op in kind.edits]
@@ -165,10 +166,6 @@ def test_labels_are_read_back(stages):
     assert row["texts"] and all(t["bbox"][2] > t["bbox"][0] for t in row["texts"])
     assert row["scores"]["label_ned_mean"] <= 0.25
     assert any("Ω" in t["text"] or " V" in t["text"] for t in row["texts"])
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.mark.parametrize("command", ["cs-diagram", "physics"])

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFont
 
 from synth.cli.main import cli
+from tests.cli_runner import invoke
 
 GOOD = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><polygon points="80,400 560,400 560,150" fill="none" stroke="black"/>'
@@ -74,7 +75,7 @@ def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
     args = ["physics", "--documents", str(folder), "--out", str(out), "--quiet", "--set", f"llm.base_url={llm_url}",
             "--set", "llm.retries=1", "--set", "llm.price_in_per_mtok=1.0", "--set", "llm.price_out_per_mtok=2.0",
             "--set", f"llm.cache_dir={tmp_path / 'cache'}"]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     checked = CliRunner().invoke(cli, ["validate", str(out), "--json"])
     assert checked.exit_code == 0, checked.output
@@ -106,7 +107,7 @@ def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
     assert llm["tokens_in"] == 6 * 120 and llm["retries"] == 1
     # A rerun into a new folder sends only what was never answered validly.
     again = tmp_path / "again"
-    result = CliRunner().invoke(cli, [*args[:4], str(again), *args[5:]], catch_exceptions=False)
+    result = invoke(*args[:4], str(again), *args[5:])
     assert result.exit_code == 0, result.output
     llm = json.loads((again / "run.json").read_text())["report"]["llm"]
     assert llm["cache_hits"] == 4 and llm["requests_sent"] == 2

@@ -7,10 +7,9 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 from pipelines.rewrite.stages import protected
-from synth.cli.main import cli
+from tests.cli_runner import invoke
 
 
 def rewrite(body: dict) -> str:
@@ -37,13 +36,9 @@ def edits(tmp_path_factory, ray_session):
     out = tmp_path_factory.mktemp("rewrite") / "cs"
     args = ["cs-diagram", "--num", "8", "--out", str(out), "--quiet", "--no-preview", "--set", "tasks={edit: 3, t2i: 1}",
             "--set", "kinds=[bst,graph_path,bar_chart,flowchart]"]  # fmt: skip
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     return out
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_protected_texts():

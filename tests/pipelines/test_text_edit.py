@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 from pipelines.text_edit import PIPELINE
 from pipelines.text_edit.config import OPS
@@ -19,7 +18,6 @@ from pipelines.text_edit.real import RealEdit
 from pipelines.text_edit.stages import DrawEdit
 from pipelines.text_render.sampler import sample_spec
 from renderers.text.render import render
-from synth.cli.main import cli
 from synth.config import default_config_path, load_config
 from synth.evaluate.text_edit import PSNR_CAP, Thresholds, judge
 from synth.identity import sample_rng, sample_seed
@@ -27,6 +25,7 @@ from synth.imageio import decode as decode_bytes
 from synth.imageio import decode_image
 from synth.pipeline import RunIdentity
 from synth.stage import run_stages
+from tests.cli_runner import invoke
 
 SMALL = ["render.sizes=[[640,640],[768,576]]"]
 
@@ -189,10 +188,6 @@ def test_texts_cover_edited_lines(stages):
     assert edit.slots["new"].replace(" ", "") in "".join(t["text"] for t in row["_new_lines"]).replace(
         " ", ""
     )
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from synth.cli.main import cli
+from tests.cli_runner import invoke
 
 
 def translate(body: dict) -> str:
@@ -37,28 +38,11 @@ def server(fake_llm):
 def text_run(tmp_path_factory, ray_session, text_cfg_sets):
     out = tmp_path_factory.mktemp("translate") / "text"
     sets = [a for s in text_cfg_sets for a in ("--set", s)]
-    result = CliRunner().invoke(
-        cli,
-        [
-            "text-render",
-            "--num",
-            "8",
-            "--out",
-            str(out),
-            "--quiet",
-            "--no-preview",
-            "--set",
-            "render.languages={en: 1}",
-            *sets,
-        ],
-        catch_exceptions=False,
-    )
+    args = ["text-render", "--num", "8", "--out", str(out), "--quiet", "--no-preview",
+            "--set", "render.languages={en: 1}"]  # fmt: skip
+    result = invoke(*args, *sets)
     assert result.exit_code == 0, result.output
     return out
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_translate_keeps_ids_and_drawn_texts(text_run, server, tmp_path):
