@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -91,3 +92,34 @@ def test_retry_errors_redoes_only_units_with_errors(tmp_path, ray_session):
     assert retried["invocations"][-1]["units_run"] == 4
     assert retried["report"]["counts"] == {"kept": 20, "rejected": 0, "error": 0}
     assert validate(str(out)).ok
+
+
+class BrokenModel(Paint):
+    """A model stage whose weights do not load."""
+
+    name = "model"
+    keeps_model = True
+
+    def setup(self):
+        raise OSError("weights.bin: no such file")
+
+
+def test_a_failed_model_setup_stops_the_run_and_frees_its_actors(tmp_path, ray_session):
+    import ray
+
+    pipe = Pipeline("tiny", "test", "tiny test pipeline", TinyConfig, lambda cfg: [BrokenModel(cfg)])
+    with pytest.raises(RunError, match="setup of tiny failed.*weights.bin: no such file") as failed:
+        run_pipeline(pipe, TinyConfig(), str(tmp_path / "o"), 4, progress=False)
+    # freed even while the caller still holds the error (whose traceback holds the actor handles)
+    total = ray.cluster_resources()["CPU"]
+    for _ in range(100):  # actors are killed asynchronously
+        if ray.available_resources().get("CPU", 0) == total:
+            break
+        time.sleep(0.1)
+    assert ray.available_resources().get("CPU", 0) == total
+    assert failed.value
+    # and a good run right after gets every CPU
+    assert (
+        run_pipeline(tiny_pipeline(), TinyConfig(), str(tmp_path / "ok"), 4, progress=False)["status"]
+        == "complete"
+    )
