@@ -13,8 +13,8 @@ Each table is one sort of packed (key, index) words plus vectorised verification
 the others, so a dataset-wide pass runs one Ray task per batch of tables over the
 shared hash array (:func:`candidate_pairs_for_tables`), then :func:`components` on the driver.
 The tables run cache-blocked (runs of buckets of their first block, a few MiB each), and the
-distinct hashes come with their inverse from one argsort, so the time grows linearly: 1M hashes
-in 2.8 s and 10M in 28 s at r=4 on one core of the 2-core test machine (10.0x).
+distinct hashes come with their inverse from one argsort, so the time grows near linearly: 10M
+hashes take 10-11x the time of 1M at r=4 (``benchmarks/bench_phash.py``; figures in the README).
 """
 
 from __future__ import annotations
