@@ -26,6 +26,9 @@ from synth.writer import OutputDir, commit_unit, read_manifest, unit_done
 
 log = logging.getLogger(__name__)
 
+#: Where a run's wall time goes, in order (``phase_seconds`` of each invocation in ``run.json``).
+PHASES = ("setup", "units", "finalize")
+
 
 class RunError(RuntimeError):
     """The run cannot start or finish; the message says why and what to do."""
@@ -240,7 +243,7 @@ def run_pipeline(
         ]
         pending.sort(key=lambda u: u.index)
     started, t0 = now(), time.perf_counter()
-    phases: dict[str, float] = {}  # where the wall time went: setup, units, finalize
+    phases: dict[str, float] = {}  # seconds by PHASES
     failures = _execute(pipeline, cfg, stage_out, pending, progress, phases) if pending else {}
     if pipeline.finalize and not failures:
         t1 = time.perf_counter()

@@ -9,6 +9,7 @@ import click
 
 from synth.preview import write_preview
 from synth.report import collect, summary_line
+from synth.runner import PHASES
 from synth.validate import validate
 from synth.writer import OutputDir
 
@@ -50,10 +51,9 @@ def inspect(out: str, as_json: bool) -> None:
         click.echo(f"  {reason:<22} {n}")
     if info["samples_per_second"]:
         click.echo(f"throughput (last run): {info['samples_per_second']:.2f} samples/s")
-    if last.get("phase_seconds"):
-        click.echo(
-            "wall time (last run): " + ", ".join(f"{k} {v:.1f} s" for k, v in last["phase_seconds"].items())
-        )
+    if last.get("phase_seconds"):  # in the order they run (run.json stores keys sorted)
+        phases = sorted(last["phase_seconds"].items(), key=lambda kv: PHASES.index(kv[0]))
+        click.echo("wall time (last run): " + ", ".join(f"{k} {v:.1f} s" for k, v in phases))
     if report["stage_seconds"]:
         total = sum(report["stage_seconds"].values()) or 1
         click.echo(
