@@ -230,7 +230,7 @@ def main() -> None:
     print(f"  pipeline / bare, both end to end (start, load models, all the work): {m['end_to_end']:.3f}")
     print(f"  scoring pass / bare loop (read, decode, forwards; models loaded):     {m['units_vs_loop']:.3f}")
     print(
-        f"  scoring pass / bare model forwards alone (images decoded apart):     {m['units_vs_forwards']:.3f}"
+        f"  scoring pass / bare model forwards alone (read, decode timed apart):  {m['units_vs_forwards']:.3f}"
     )
     print("  all runs: " + "; ".join(
         ", ".join(f"{v:.3f}" for v in r["ratios"].values()) for r in figures["repeats"]))  # fmt: skip
