@@ -292,8 +292,7 @@ def _execute(
     cpus = max(s.resources.cpus for s in stages)
     # Model actors take a GPU share where the cluster has GPUs; the same config runs CPU-only.
     gpus = max(s.resources.gpus for s in stages) if ray.cluster_resources().get("GPU", 0) > 0 else 0
-    available = ray.available_resources().get("CPU", 1.0)
-    workers = min(cfg.runtime.workers or max(1, int(available // cpus)), len(pending))
+    workers = worker_count(cfg.runtime.workers, cpus, gpus, ray.available_resources(), len(pending))
     ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
 
     actors: list = []
@@ -333,6 +332,15 @@ def _execute(
         phases["units"] = time.perf_counter() - t1
         for actor in actors:  # free their CPUs and GPUs now, for a second pass
             ray.kill(actor)
+
+
+def worker_count(requested: int | None, cpus: float, gpus: float, available: dict, pending: int) -> int:
+    """Actors (or concurrent tasks) to start: ``requested``, else as many as the free CPUs and,
+    for GPU actors, the free GPU shares hold: more would wait unplaced and hold up the start."""
+    fit = int(available.get("CPU", 1.0) // cpus)
+    if gpus > 0:
+        fit = min(fit, int(available.get("GPU", 0.0) / gpus + 1e-9))
+    return max(1, min(requested or max(1, fit), pending))
 
 
 def schedule(slots, submit, pending: list[Unit], desc: str, progress: bool | None) -> dict[int, str]:

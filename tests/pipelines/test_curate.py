@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
 import tarfile
 import zlib
@@ -370,3 +371,45 @@ def test_preview_shows_duplicates_beside_their_keeper(sample_run):
     page = Path(write_preview(str(out))).read_text()
     assert "kept instead:" in page and "duplicate_near" in page
     assert len(list((out / "preview" / "img").glob("*_rep.jpg"))) >= 1
+
+
+GPU_CLUSTER_RUN = """
+import json, sys
+import ray
+from pipelines.curate import PIPELINE
+from synth.config import default_config_path, load_config
+from synth.runner import run_pipeline
+
+# a cluster that declares one GPU (its actors see CUDA_VISIBLE_DEVICES=0; torch finds no CUDA
+# here, so the models run on the CPU) and eight CPUs: eight actors of a quarter GPU would not fit
+ray.init(address="local", num_cpus=8, num_gpus=1, include_dashboard=False, logging_level="ERROR")
+cfg = load_config(PIPELINE.config_model, default_config_path("curate"), json.loads(sys.argv[1]))
+run = run_pipeline(PIPELINE, cfg, sys.argv[2], progress=False)
+print(json.dumps({"status": run["status"], "counts": run["report"]["counts"]}))
+"""
+
+
+def test_model_actors_take_gpu_shares_and_start_only_as_many_as_fit(samples, model_sets, tmp_path):
+    """With GPUs in the cluster each model actor takes runtime.gpus_per_worker of one, and only as
+    many start as the GPU shares hold (four quarters of one GPU here, though eight CPUs are free):
+    more would wait unplaced and the run would never start."""
+    import subprocess
+    import sys
+
+    folder, expected = samples
+    sets = [
+        *model_sets,
+        "runtime.gpus_per_worker=0.25",
+        "runtime.unit_size=3",
+        f"inputs={json.dumps([str(folder)])}",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", GPU_CLUSTER_RUN, json.dumps(sets), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, env=env, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == "complete"
+    assert sum(result["counts"].values()) == len(expected)
+    assert validate(str(tmp_path / "out")).ok

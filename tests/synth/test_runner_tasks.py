@@ -123,3 +123,15 @@ def test_a_failed_model_setup_stops_the_run_and_frees_its_actors(tmp_path, ray_s
         run_pipeline(tiny_pipeline(), TinyConfig(), str(tmp_path / "ok"), 4, progress=False)["status"]
         == "complete"
     )
+
+
+def test_worker_count_fits_free_cpus_and_gpu_shares():
+    from synth.runner import worker_count
+
+    assert worker_count(None, 1.0, 0.0, {"CPU": 16.0}, 100) == 16
+    assert worker_count(None, 1.0, 0.25, {"CPU": 16.0, "GPU": 1.0}, 100) == 4  # four shares of one GPU
+    assert worker_count(None, 1.0, 0.3, {"CPU": 16.0, "GPU": 2.0}, 100) == 6
+    assert worker_count(None, 1.0, 0.5, {"CPU": 2.0, "GPU": 4.0}, 100) == 2  # CPUs bound it
+    assert worker_count(None, 1.0, 0.25, {"CPU": 16.0, "GPU": 1.0}, 3) == 3  # no more than units
+    assert worker_count(None, 1.0, 0.25, {"CPU": 16.0}, 100) == 1  # every GPU busy: one waits for it
+    assert worker_count(8, 1.0, 0.0, {"CPU": 2.0}, 100) == 8  # asked for: as many as asked
