@@ -340,7 +340,7 @@ def worker_count(requested: int | None, cpus: float, gpus: float, available: dic
     fit = int(available.get("CPU", 1.0) // cpus)
     if gpus > 0:
         fit = min(fit, int(available.get("GPU", 0.0) / gpus + 1e-9))
-    return max(1, min(requested or max(1, fit), pending))
+    return min(requested or max(1, fit), pending)
 
 
 def schedule(slots, submit, pending: list[Unit], desc: str, progress: bool | None) -> dict[int, str]:
