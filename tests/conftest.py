@@ -156,7 +156,6 @@ def llm_server(tmp_path_factory):
     image requests alike), started once per session through ``synth llm serve`` and stopped with
     Ctrl-C (SIGINT) at the end."""
     import signal
-    import socket
     import subprocess
     import sys
     import time
@@ -164,6 +163,7 @@ def llm_server(tmp_path_factory):
     from pathlib import Path
 
     from synth.llm_server import llm_python
+    from tests.ports import free_port
 
     d = tmp_path_factory.mktemp("llm")
     model = d / "tiny-vlm"
@@ -172,9 +172,7 @@ def llm_server(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = d / "vllm.log"
     cmd = [sys.executable, "-m", "synth.cli.main", "llm", "serve", "--model", str(model), "--port", str(port),
            "--max-model-len", "1024", "--log", str(log), "--timeout", "600"]  # fmt: skip

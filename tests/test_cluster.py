@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from synth.validate import validate
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -28,13 +28,7 @@ def _node_ports() -> list[str]:
         "--runtime-env-agent-port",
         "--metrics-export-port",
     )
-    return [str(x) for flag in flags for x in (flag, _free_port())]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return [str(x) for flag in flags for x in (flag, free_port())]
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def cluster(tmp_path_factory):
     if not shutil.which("ray", path=str(BIN)):
         pytest.fail("ray CLI missing from the venv: pip install 'ray[default]'")
     temp = Path("/tmp") / f"rayc{os.getpid()}"  # Ray's socket paths must stay short
-    gcs, dash = _free_port(), _free_port()
+    gcs, dash = free_port(), free_port()
     home = tmp_path_factory.mktemp("home")  # no stale ~/.ray/auth_token from another cluster
     env = {
         **os.environ,
@@ -54,7 +48,7 @@ def cluster(tmp_path_factory):
     head = subprocess.Popen(
         [BIN / "ray", "start", "--head", "--block", "--port", str(gcs), "--num-cpus", "1",
          "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash), "--temp-dir", str(temp),
-         "--include-dashboard", "true", "--ray-client-server-port", str(_free_port()), *_node_ports()],
+         "--include-dashboard", "true", "--ray-client-server-port", str(free_port()), *_node_ports()],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     worker = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from click.testing import CliRunner
 
 from synth.cli.main import cli
 from synth.validate import validate
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,7 @@ def s3_endpoint():
     moto = Path(sys.executable).parent / "moto_server"
     if not moto.exists() and not shutil.which("moto_server"):
         pytest.fail("moto_server missing: pip install 'moto[server]' (a dev dependency)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_port
 
 FAKE_VLLM = f"""#!{sys.executable}
 # called as: python -m vllm.entrypoints.openai.api_server --model M --host H --port P ...
@@ -51,7 +52,7 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture
 def serve(tmp_path):
-    """Start ``synth llm serve`` on the stand-in; returns (process, stand-in pid file, output reader)."""
+    """``start(...)`` runs ``synth llm serve`` on the stand-in and returns (process, the stand-in's pid file)."""
     fake = tmp_path / "python"
     fake.write_text(FAKE_VLLM)
     fake.chmod(0o755)
@@ -61,9 +62,7 @@ def serve(tmp_path):
     started = []
 
     def start(delay=0.0, life=3600.0, ignore_sigint=False):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         pid_file = tmp_path / f"fake-{port}.pid"
         env = {**os.environ, "UNISYNTH_LLM_PYTHON": str(fake), "FAKE_VLLM_PID": str(pid_file),
                "FAKE_VLLM_DELAY": str(delay), "FAKE_VLLM_LIFE": str(life)}  # fmt: skip
