@@ -69,9 +69,10 @@ bench: setup setup-llm
 	$(PY) benchmarks/bench_text_render.py --num 600 --bare 40 --mem-small 400 --mem-large 2000
 	$(PY) benchmarks/bench_phash.py
 	$(PY) benchmarks/bench_curate.py --num 600
+	$(PY) benchmarks/bench_runtime.py --num 480
 	$(PY) benchmarks/bench_text_edit.py --num 300 --bare 44
 	$(PY) benchmarks/bench_diagrams.py --num 400 --bare 60
-	$(PY) benchmarks/bench_llm.py --num 160 --concurrency 16
+	$(PY) benchmarks/bench_llm.py --num 320 --concurrency 64
 
 clean:
 	rm -rf out .pytest_cache

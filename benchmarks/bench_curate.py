@@ -16,6 +16,11 @@ Models are random-weight, in the published formats, built here: open_clip ``--cl
 aesthetic MLP and NSFW head at its width, and the efficientnet_b3a watermark detector.
 
     python benchmarks/bench_curate.py --num 600
+
+``--dedup-only`` instead compares ``synth curate`` with the model filters off against
+imagededup's PHash on 2,400 JPEGs with planted duplicates (``curate_dedup.py``):
+
+    python benchmarks/bench_curate.py --dedup-only --imagededup-python .venv-bench/bin/python
 """
 
 from __future__ import annotations
@@ -45,19 +50,26 @@ def load(path: str) -> np.ndarray:
         return decode_image(f.read())
 
 
+def photo_crop(
+    rng: np.random.Generator, src: np.ndarray, min_fraction: float = 0.5, min_short: int = 0
+) -> Image.Image:
+    """A random crop of ``src`` (``min_fraction`` to all of each side), scaled to 512-1024 px on
+    the long side and to at least ``min_short`` px on the short side."""
+    h, w = src.shape[:2]
+    ch, cw = int(h * rng.uniform(min_fraction, 1)), int(w * rng.uniform(min_fraction, 1))
+    y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+    img = Image.fromarray(src[y : y + ch, x : x + cw])
+    scale = max(rng.uniform(512, 1024) / max(img.size), min_short / min(img.size))
+    return img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))), Image.BICUBIC)
+
+
 def make_images(folder: str, num: int, seed: int = 0) -> list[str]:
     """``num`` distinct JPEGs, 512-1024 px on the long side, cut from the bundled photos."""
     rng = np.random.default_rng(seed)
     pixels = [PhotoPool._skimage_pixels(n) for n in PHOTOS]
     paths = []
     for i in range(num):
-        src = pixels[i % len(pixels)]
-        h, w = src.shape[:2]
-        ch, cw = int(h * rng.uniform(0.5, 1)), int(w * rng.uniform(0.5, 1))
-        y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-        img = Image.fromarray(src[y : y + ch, x : x + cw])
-        scale = rng.uniform(512, 1024) / max(img.size)
-        img = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))), Image.BICUBIC)
+        img = photo_crop(rng, pixels[i % len(pixels)])
         path = os.path.join(folder, f"{i:06d}.jpg")
         img.save(path, quality=90)
         paths.append(path)
@@ -182,7 +194,15 @@ def one_forward(paths: list[str], sets: list[str]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--num", type=int, default=600)
+    ap.add_argument("--num", type=int, default=None, help="images (default 600, or 2400 with --dedup-only)")
+    ap.add_argument("--dedup-only", action="store_true", help="model filters off, against imagededup's PHash")
+    ap.add_argument(
+        "--imagededup-python", default=".venv-bench/bin/python", help="python of imagededup's venv"
+    )
+    ap.add_argument("--radius", type=int, default=4, help="--dedup-only: near-duplicate radius of both tools")
+    ap.add_argument(
+        "--images", default=None, help="--dedup-only: folder of the JPEGs, made there once and reused"
+    )
     ap.add_argument("--clip-model", default="ViT-B-32")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--repeats", type=int, default=3, help="bare and pipeline runs, alternating")
@@ -190,6 +210,16 @@ def main() -> None:
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="bench_curate_")
+    if args.dedup_only:
+        from curate_dedup import compare
+
+        args.num = args.num or 2400
+        figures = compare(args, work)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(figures, f, indent=2)
+        return
+    args.num = args.num or 600
     os.makedirs(f"{work}/images")
     paths = make_images(f"{work}/images", args.num)
     files = make_models(work, args.clip_model)

@@ -11,7 +11,7 @@ class ResolutionConfig(Strict):
     min_side: int = Field(256, ge=1, description="shorter side below this: too_small")
     max_side: int = Field(16384, ge=1, description="longer side above this: too_large")
     min_pixels: int = Field(0, ge=0, description="width x height below this: too_few_pixels")
-    min_aspect: float = Field(1 / 3, gt=0, description="width / height below this: bad_aspect")
+    min_aspect: float = Field(0.3333, gt=0, description="width / height below this: bad_aspect")
     max_aspect: float = Field(3.0, gt=0, description="width / height above this: bad_aspect")
 
     @model_validator(mode="after")

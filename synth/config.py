@@ -7,6 +7,8 @@ A config has three kinds of keys. *Content* keys change what is drawn and enter 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -16,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from synth import __version__
 from synth.identity import digest
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+#: Overrides as ``--set`` gives them (``["render.min_contrast=7"]``, values parsed as YAML) or as
+#: Python passes them (``{"render.min_contrast": 7}``, values as they are).
+Overrides = Sequence[str] | Mapping[str, Any]
 
 
 class ConfigError(ValueError):
@@ -29,6 +33,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
+class StageResources(Strict):
+    """What one stage asks of the cluster, overriding its declaration (``runtime.stages.<name>``)."""
+
+    cpus: float | None = Field(None, gt=0, le=256, description="CPUs per worker of the stage")
+    gpus: float | None = Field(None, ge=0, le=8, description="GPU share per worker where there are GPUs")
+
+
 class RuntimeConfig(Strict):
     address: str | None = Field(None, description="Ray address; None starts an embedded local Ray")
     unit_size: int = Field(64, ge=1, description="samples per work unit (the scheduling grain)")
@@ -36,6 +47,11 @@ class RuntimeConfig(Strict):
     batch_size: int = Field(16, ge=1, description="rows per stage call inside a unit")
     gpus_per_worker: float = Field(
         0.25, ge=0, le=8, description="GPU share of each model actor when the cluster has GPUs"
+    )
+    stages: dict[str, StageResources] = Field(
+        default_factory=dict,
+        description="per-stage resources by stage name, e.g. {clip: {gpus: 0.5}}; stages that ask for "
+        "different kinds (CPU, GPU) run on pools of their own",
     )
 
 
@@ -94,9 +110,21 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    for item in overrides:
-        path, value = parse_override(item)
+def _override_items(overrides: Overrides | None) -> Iterable[tuple[list[str], Any]]:
+    if not overrides:
+        return []
+    if isinstance(overrides, Mapping):
+        return [(str(key).split("."), value) for key, value in overrides.items()]
+    if isinstance(overrides, str):  # one KEY=VALUE, not a sequence of one-letter overrides
+        raise ConfigError(
+            f"overrides: expected a list of KEY=VALUE or a mapping, got the string {overrides!r}"
+        )
+    return [parse_override(item) for item in overrides]
+
+
+def apply_overrides(data: dict[str, Any], overrides: Overrides | None) -> dict[str, Any]:
+    """Set each dotted key of ``overrides`` in ``data`` (sections are created as needed), in order."""
+    for path, value in _override_items(overrides):
         node = data
         for part in path[:-1]:
             nxt = node.setdefault(part, {})
@@ -131,9 +159,9 @@ def format_errors(model: type[BaseModel], err: ValidationError, source: str) -> 
 
 
 def load_config(
-    model: type[PipelineConfig], path: str | Path, overrides: list[str] | None = None
+    model: type[PipelineConfig], path: str | Path, overrides: Overrides | None = None
 ) -> PipelineConfig:
-    """Read a YAML config, apply ``--set`` overrides and validate into ``model``."""
+    """Read a YAML config, apply overrides (``--set`` strings or a mapping) and validate into ``model``."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -143,12 +171,25 @@ def load_config(
         raise ConfigError(f"config {path} is not valid YAML: {e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping of keys, got {type(data).__name__}")
-    data = apply_overrides(data, overrides or [])
+    data = apply_overrides(data, overrides)
     try:
         return model.model_validate(data)
     except ValidationError as e:
         raise ConfigError(format_errors(model, e, str(path))) from None
 
 
+def config_dir() -> Path:
+    """The folder of the shipped YAML: the ``configs`` package's own, in a checkout and in an
+    installed wheel alike (package data, found through ``importlib.resources``)."""
+    return Path(str(resources.files("configs")))
+
+
 def default_config_path(pipeline: str) -> Path:
-    return CONFIG_DIR / f"{pipeline}.yaml"
+    """``configs/<pipeline>.yaml``, the defaults a run of ``pipeline`` starts from."""
+    path = config_dir() / f"{pipeline}.yaml"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in config_dir().glob("*.yaml"))
+        raise ConfigError(
+            f"no shipped config {path.name} for pipeline {pipeline!r}; shipped: {', '.join(shipped)}"
+        )
+    return path

@@ -2,21 +2,27 @@
 
 A text is only ever drawn with a face whose character map covers every character of it, so a
 sample never shows tofu boxes. Faces are sorted, so a seeded choice picks the same face on every
-machine with the same fonts; ``run.json`` records the digest of each file used.
+machine with the same fonts. A run records its whole font set (:func:`font_set`) in ``run.json``
+when it starts, and every later invocation and worker chooses from that record
+(:meth:`FontRegistry.pinned`), so a font installed later never changes a sample and a missing or
+changed file is an error naming it, never a silent substitute.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fontTools.ttLib import TTCollection, TTFont
 
 from synth.identity import file_digest
+from synth.pipeline import PinError
 
 SCRIPT_PROBES = {
     "latin": "AaBbEeMmQqZz0123456789",
@@ -31,6 +37,10 @@ CJK_HELP = (
 
 class FontError(RuntimeError):
     pass
+
+
+class FontSetError(FontError, PinError):
+    """A face of a run's recorded font set is missing or differs on this machine."""
 
 
 @dataclass(frozen=True, order=True)
@@ -82,8 +92,15 @@ def covers(face: FontFace, text: str) -> bool:
     return all(ord(c) in chars for c in text if not c.isspace())
 
 
-@functools.lru_cache(maxsize=256)
 def face_digest(path: str) -> str:
+    """First 16 hex of the file's sha256; raises OSError for a missing file. Cached by size and
+    modification time, so a file replaced while a worker lives is hashed again."""
+    st = os.stat(path)
+    return _digest(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
     return file_digest(path)[:16]
 
 
@@ -135,6 +152,18 @@ class FontRegistry:
             script: [f for f in self.faces if covers(f, probe)] for script, probe in SCRIPT_PROBES.items()
         }
 
+    @classmethod
+    def pinned(cls, record: list[dict[str, Any]]) -> FontRegistry:
+        """The faces of a recorded font set (:func:`font_set`), after :func:`check_font_set`: the
+        same faces in the same order as the registry that recorded it, whatever is installed now."""
+        check_font_set(record)
+        registry = cls.__new__(cls)
+        scripts = {_face(r): set(r["scripts"]) for r in record}
+        registry.faces = sorted(scripts)
+        names = list(SCRIPT_PROBES) + sorted({s for r in record for s in r["scripts"]} - set(SCRIPT_PROBES))
+        registry.by_script = {s: [f for f in registry.faces if s in scripts[f]] for s in names}
+        return registry
+
     def require(self, script: str) -> list[FontFace]:
         faces = self.by_script.get(script, [])
         if not faces:
@@ -144,3 +173,79 @@ class FontRegistry:
     def for_text(self, text: str, script: str) -> list[FontFace]:
         """Faces of ``script`` that have a glyph for every character of ``text``."""
         return [f for f in self.require(script) if covers(f, text)]
+
+
+def _face(record: dict[str, Any]) -> FontFace:
+    return FontFace(record["family"], record["style"], record["path"], int(record["index"]))
+
+
+def _packages(paths: Iterable[str]) -> dict[str, str]:
+    """The Debian package that installed each file, where dpkg knows one (for error messages)."""
+    paths = sorted(set(paths))
+    if not paths or not shutil.which("dpkg-query"):
+        return {}
+    try:
+        out = subprocess.run(
+            ["dpkg-query", "-S", *paths], capture_output=True, text=True, timeout=60, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    found = {}
+    for line in out.splitlines():
+        owners, sep, path = line.partition(": ")
+        if sep and not owners.startswith("diversion"):
+            found[path.strip()] = owners.split(",")[0].strip()
+    return found
+
+
+def font_set(registry: FontRegistry) -> list[dict[str, Any]]:
+    """What ``run.json`` records about every face ``registry`` may choose from: family, style, file
+    and collection index, the file's digest, the scripts it covers and the package it came from."""
+    packages = _packages(f.path for f in registry.faces)
+    return [
+        {
+            "family": f.family,
+            "style": f.style,
+            "path": f.path,
+            "index": f.index,
+            "digest": face_digest(f.path),
+            "scripts": [s for s, faces in registry.by_script.items() if f in faces],
+            "package": packages.get(f.path),
+        }
+        for f in registry.faces
+    ]
+
+
+def _fix(record: dict[str, Any], changed: bool) -> str:
+    package = record.get("package")
+    if package:
+        version = " in the version the run started with" if changed else ""
+        return f"install the Debian package {package}{version} (as root: apt-get install {package})"
+    return "copy that file from the machine that started the run (it is not from a system package)"
+
+
+def check_font_set(record: list[dict[str, Any]]) -> None:
+    """Raise :class:`FontSetError` naming every recorded face whose file is missing here or whose
+    digest differs: a run never draws with a substitute."""
+    problems = []
+    for r in record:
+        name = f"{r['family']} {r['style']}"
+        try:
+            digest = face_digest(r["path"])
+        except OSError:
+            problems.append(f"'{name}' ({r['path']}) is missing: {_fix(r, False)}")
+            continue
+        if digest != r["digest"]:
+            problems.append(
+                f"'{name}' ({r['path']}) differs from the run's file (digest {digest}, recorded "
+                f"{r['digest']}): {_fix(r, True)}"
+            )
+    if problems:
+        shown = "\n  ".join(problems[:8]) + (
+            f"\n  ... and {len(problems) - 8} more" if len(problems) > 8 else ""
+        )
+        raise FontSetError(
+            f"the run's font set (recorded in its run.json when it started) does not match the fonts on "
+            f"{os.uname().nodename}:\n  {shown}\nEvery machine of a run needs the same font files; "
+            "a new --out records this machine's fonts instead."
+        )

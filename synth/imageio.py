@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -32,10 +33,16 @@ PORTABLE_MODES = ("RGB", "L")
 
 @dataclass(frozen=True)
 class Decoded:
-    pixels: np.ndarray  # (H, W, 3) uint8 RGB as displayed
+    image: Image.Image  # RGB as displayed; for a stored RGB image without EXIF turn, the decoded one itself
     format: str | None  # what PIL read: JPEG, PNG, WEBP, TIFF, ...
     mode: str  # the stored mode before conversion: RGB, CMYK, P, I;16, ...
     transposed: bool  # an EXIF orientation was applied
+
+    @cached_property
+    def pixels(self) -> np.ndarray:
+        """(H, W, 3) uint8 RGB as displayed, made on first use: a caller that hashes the image
+        from :attr:`image` never pays for the copy."""
+        return np.asarray(self.image)
 
     @property
     def portable(self) -> bool:
@@ -67,9 +74,9 @@ def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
         raise DecodeError("decode_error", "not an image format PIL can identify") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DecodeError("decode_error", f"{type(e).__name__}: {e}") from None
-    fmt, mode = img.format, img.mode
-    turned = ImageOps.exif_transpose(img)
-    return Decoded(to_rgb(turned), fmt, mode, transposed=turned.size != img.size or _orientation(img) > 1)
+    fmt, mode, size, orientation = img.format, img.mode, img.size, _orientation(img)
+    ImageOps.exif_transpose(img, in_place=True)  # in place: no copy of an image it leaves as it is
+    return Decoded(rgb_image(img), fmt, mode, transposed=img.size != size or orientation > 1)
 
 
 def _orientation(img: Image.Image) -> int:
@@ -80,6 +87,13 @@ def _orientation(img: Image.Image) -> int:
 
 
 def to_rgb(img: Image.Image) -> np.ndarray:
+    return np.asarray(rgb_image(img))
+
+
+def rgb_image(img: Image.Image) -> Image.Image:
+    """Any mode as 8-bit RGB; an RGB image is returned as it is (``convert`` would copy it)."""
+    if img.mode == "RGB":
+        return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit samples: 65535 is white, so divide by 257 (not by the image's own maximum,
         # which would brighten a dark photo).
@@ -91,7 +105,7 @@ def to_rgb(img: Image.Image) -> np.ndarray:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)
-    return np.asarray(img.convert("RGB"))
+    return img.convert("RGB")
 
 
 def encode_png(image: np.ndarray) -> bytes:

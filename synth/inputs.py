@@ -1,5 +1,9 @@
-"""What ``--input`` reads: image folders, Parquet shards, WebDataset tars; and, where a command
-takes documents (``synth physics --documents``), PDFs, one input per page.
+"""What ``--input`` and ``--images`` read: image folders, Parquet shards, WebDataset tars, local or
+through any ``pyarrow.fs`` URI; and, where a command takes documents (``synth physics
+--documents``), PDFs, one input per page. The one place that lists and reads inputs: curation and
+real scenes read units here, LLM stages reopen run folders here, and photo pools
+(``synth.sources``) read single photos here, a Parquet photo by its row group, a tar member by its
+byte range.
 
 Listing turns the ``--input`` arguments into entries (sorted, so a rerun plans the same units).
 Units are slices of entries: image files in runs of ``unit_size``, Parquet rows in row ranges
@@ -91,14 +95,50 @@ def _fs(uri: str) -> tuple[pafs.FileSystem, str]:
     return pafs.LocalFileSystem(), os.path.abspath(uri)
 
 
+def open_file(uri: str) -> pa.NativeFile:
+    """A random-access file (local path or URI), for reading by row group or byte range."""
+    fs, path = _fs(uri)
+    return fs.open_input_file(path)
+
+
+def read_file(uri: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A whole file; ``ValueError`` when it is larger than ``max_bytes``, ``OSError`` when unreadable."""
+    fs, path = _fs(uri)
+    size = fs.get_file_info(path).size
+    if size is not None and size > max_bytes:
+        raise ValueError(f"{size} bytes exceeds decode.max_bytes={max_bytes}")
+    with fs.open_input_stream(path) as f:
+        return f.read()
+
+
+def read_range(uri: str, offset: int, size: int) -> bytes:
+    """``size`` bytes at ``offset`` (a tar member), without reading the rest of the file."""
+    with open_file(uri) as f:
+        f.seek(offset)
+        return f.read(size)
+
+
+def _split_query(uri: str) -> tuple[str, str]:
+    """(the URI without its query, ``?query`` or ""): pyarrow.fs options (``endpoint_override``)
+    ride in the query, which must follow every path listed below the URI and is never a glob."""
+    if "://" in uri and "?" in uri:
+        base, query = uri.split("?", 1)
+        return base, "?" + query
+    return uri, ""
+
+
+def _is_glob(pattern: str) -> bool:
+    return re.search(r"[*?\[]", _split_query(pattern)[0]) is not None
+
+
 def _glob(pattern: str) -> list[str]:
     if "://" not in pattern:
         return sorted(glob.glob(pattern, recursive=True))
     fs, path = pafs.FileSystem.from_uri(pattern)
-    scheme = pattern.split("://", 1)[0]
+    scheme, query = pattern.split("://", 1)[0], _split_query(pattern)[1]
     base = re.split(r"[*?\[]", path, maxsplit=1)[0].rsplit("/", 1)[0]
     infos = fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
-    return sorted(f"{scheme}://{i.path}" for i in infos if fnmatch.fnmatch(i.path, path))
+    return sorted(f"{scheme}://{i.path}{query}" for i in infos if fnmatch.fnmatch(i.path, path))
 
 
 def _kind(path: str, documents: bool = False) -> str | None:
@@ -138,7 +178,7 @@ def list_inputs(inputs: list[str], image_column: str = "image", documents: bool 
     for arg in inputs:
         found: list[InputEntry] = []
         for pattern in expand_braces(arg):
-            paths = _glob(pattern) if re.search(r"[*?\[]", pattern) else [pattern]
+            paths = _glob(pattern) if _is_glob(pattern) else [pattern]
             for path in paths:
                 found.extend(_entries_for(arg, path, image_column, documents))
         if not found:
@@ -181,17 +221,18 @@ def _entries_for(arg: str, path: str, image_column: str, documents: bool = False
             if i.type == pafs.FileType.File and _kind(i.path, documents) in ("file", "pdf")
         )
         prefix = path.split("://", 1)[0] + "://" if "://" in path else ""
+        query = _split_query(path)[1]
         out = []
         for f in files:
             kind = _kind(f, documents)
-            rows = _pdf_pages(prefix + f) if kind == "pdf" else 1
-            out.append(InputEntry(kind, prefix + f, arg, os.path.relpath(f, local), rows))
+            rows = _pdf_pages(prefix + f + query) if kind == "pdf" else 1
+            out.append(InputEntry(kind, prefix + f + query, arg, os.path.relpath(f, local), rows))
         return out
     if info.type != pafs.FileType.File:
-        if re.search(r"[*?\[{]", arg):
+        if re.search(r"[*?\[{]", _split_query(arg)[0]):
             return []  # a brace expansion may name shards that do not exist
         raise InputError(f"--input {path}: no such file or folder")
-    kind = _kind(path, documents)
+    kind = _kind(_split_query(path)[0], documents)
     if kind is None:
         raise InputError(
             f"{path}: expected a folder, images{', PDFs' if documents else ''}, .parquet or .tar files"
@@ -215,7 +256,7 @@ def run_shards(inputs: list[str]) -> list[str]:
             shards = sorted(i.path for i in fs.get_file_info(selector) if i.path.endswith(".parquet"))
             if not shards:
                 raise InputError(f"{arg}: a run folder without kept rows (data/ is empty)")
-            out += [prefix + p for p in shards]
+            out += [prefix + p + _split_query(arg)[1] for p in shards]
         else:
             out.append(arg)
     return out
@@ -229,7 +270,7 @@ def read_rows(unit: Unit) -> Iterator[tuple[str, dict | None, str | None]]:
             fs, path = _fs(entry.uri)
             with fs.open_input_file(path) as f:
                 pf = pq.ParquetFile(f)
-                table = _row_range(pf, part.start, part.stop, pf.schema_arrow.names)
+                table = row_range(pf, part.start, part.stop, pf.schema_arrow.names)
         except (OSError, pa.ArrowException) as e:
             for row in range(part.start, part.stop):
                 yield f"{entry.rel}#{row}", None, f"cannot read rows of {entry.uri}: {e}"
@@ -328,16 +369,12 @@ def read_unit(
 
 def _read_file(entry: InputEntry, max_bytes: int) -> RawInput:
     raw = RawInput(entry.root, entry.rel, entry.uri, None)
-    fs, path = _fs(entry.uri)
     try:
-        size = fs.get_file_info(path).size
-        if size is not None and size > max_bytes:
-            raw.error = ("decode_error", f"{size} bytes exceeds decode.max_bytes={max_bytes}")
-            return raw
-        with fs.open_input_stream(path) as f:
-            raw.data = f.read()
+        raw.data = read_file(entry.uri, max_bytes)
     except OSError as e:
         raw.error = ("io_error", f"cannot read {entry.uri}: {e}")
+    except ValueError as e:
+        raw.error = ("decode_error", str(e))
     return raw
 
 
@@ -378,7 +415,7 @@ def _read_pdf(part: Slice, max_bytes: int) -> Iterator[RawInput]:
         doc.close()
 
 
-def _cell_bytes(cell) -> tuple[bytes | None, str | None]:
+def cell_bytes(cell) -> tuple[bytes | None, str | None]:
     """An image cell: HF ``{bytes, path}`` struct or raw bytes; (bytes, None) or (None, why not)."""
     if isinstance(cell, dict):
         cell = cell.get("bytes")
@@ -405,7 +442,7 @@ def _read_parquet(part: Slice, image_column: str, caption_column: str, max_bytes
                     "pass --image-column"
                 )
             columns = [image_column] + ([caption_column] if caption_column in pf.schema_arrow.names else [])
-            table = _row_range(pf, part.start, part.stop, columns)
+            table = row_range(pf, part.start, part.stop, columns)
     except (OSError, pa.ArrowException, InputError) as e:
         reason = (
             "io_error" if isinstance(e, OSError) and not isinstance(e, pa.ArrowException) else "decode_error"
@@ -416,7 +453,7 @@ def _read_parquet(part: Slice, image_column: str, caption_column: str, max_bytes
     images = table.column(image_column).to_pylist()
     captions = table.column(caption_column).to_pylist() if caption_column in table.column_names else None
     for offset, cell in enumerate(images):
-        data, problem = _cell_bytes(cell)
+        data, problem = cell_bytes(cell)
         if data is not None and len(data) > max_bytes:
             data, problem = None, f"{len(data)} bytes exceeds decode.max_bytes={max_bytes}"
         caption = captions[offset] if captions and isinstance(captions[offset], str) else None
@@ -426,7 +463,7 @@ def _read_parquet(part: Slice, image_column: str, caption_column: str, max_bytes
         yield item
 
 
-def _row_range(pf: pq.ParquetFile, start: int, stop: int, columns: list[str]) -> pa.Table:
+def row_range(pf: pq.ParquetFile, start: int, stop: int, columns: list[str]) -> pa.Table:
     """Rows [start, stop) reading only the row groups that hold them."""
     groups, first, offset = [], None, 0
     for g in range(pf.metadata.num_row_groups):
@@ -438,6 +475,43 @@ def _row_range(pf: pq.ParquetFile, start: int, stop: int, columns: list[str]) ->
     if not groups:
         return pa.table({c: pa.array([], pf.schema_arrow.field(c).type) for c in columns})
     return pf.read_row_groups(groups, columns=columns).slice(start - first, stop - start)
+
+
+TAR_MEMBERS = {s[1:] for s in IMAGE_SUFFIXES} | {"txt"}  # what a WebDataset sample's members may be
+
+
+def _member_key(name: str) -> tuple[str, str] | None:
+    """(sample key, lower-case extension) of a tar member: the key is the name up to the first dot
+    of the file name, with its folder; None for names without one."""
+    base = os.path.basename(name)
+    if "." not in base or base.startswith("."):
+        return None
+    dirname = os.path.dirname(name)
+    stem, ext = base.split(".", 1)
+    return (f"{dirname}/{stem}" if dirname else stem), ext.lower()
+
+
+@dataclass(frozen=True)
+class TarSample:
+    """A WebDataset sample of a tar: its key and where its members' bytes lie (ext -> offset, size)."""
+
+    key: str
+    members: dict[str, tuple[int, int]]
+
+
+def tar_index(uri: str) -> list[TarSample]:
+    """The samples of a tar in order, from its headers alone: the reader seeks over the data."""
+    samples: list[TarSample] = []
+    with open_file(uri) as f, tarfile.open(fileobj=f, mode="r:") as tar:
+        for member in tar:
+            named = _member_key(member.name) if member.isfile() else None
+            if named is None:
+                continue
+            if not samples or samples[-1].key != named[0]:
+                samples.append(TarSample(named[0], {}))
+            if named[1] in TAR_MEMBERS:
+                samples[-1].members[named[1]] = (member.offset_data, member.size)
+    return samples
 
 
 def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
@@ -463,21 +537,16 @@ def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
         fs, path = _fs(entry.uri)
         with fs.open_input_stream(path) as stream, tarfile.open(fileobj=stream, mode="r|*") as tar:
             for member in tar:
-                if not member.isfile():
+                named = _member_key(member.name) if member.isfile() else None
+                if named is None:
                     continue
-                base = os.path.basename(member.name)
-                if "." not in base or base.startswith("."):
-                    continue
-                dirname = os.path.dirname(member.name)
-                stem, ext = base.split(".", 1)
-                k = f"{dirname}/{stem}" if dirname else stem
+                k, ext = named
                 if k != key and key is not None:
                     yield item(key, files)
                     read += 1
                     files = {}
                 key = k
-                ext = ext.lower()
-                if ext not in {s[1:] for s in IMAGE_SUFFIXES} | {"txt"}:
+                if ext not in TAR_MEMBERS:
                     continue
                 if member.size > max_bytes:
                     files[ext] = f"{member.size} bytes exceeds decode.max_bytes={max_bytes}"

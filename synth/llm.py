@@ -1,7 +1,10 @@
 """The client for OpenAI-compatible chat servers (vLLM's ``/v1/chat/completions``).
 
-* Many requests at once (``run``), with bounded concurrency (``llm.concurrency``), a per-request
-  timeout, and retries with backoff on connection errors, 5xx and malformed or truncated answers.
+* Requests stream: ``submit`` hands them to the client's own event loop and HTTP session (one
+  per worker, for its life; ``synth/llm_loop.py``) and returns futures at once, so a stage's next
+  batches go out while earlier answers are still coming. At most ``llm.concurrency`` are in
+  flight, whatever the batch size; ``run`` is submit and wait. Each has a timeout, and retries
+  with backoff on connection errors, 5xx and malformed or truncated answers.
 * JSON-schema structured outputs (``response_format`` ``json_schema``) and a ``validate`` callable:
   an answer that fails it is asked again with the next sampling seed, then the request fails
   ``llm_invalid_output``; a server that keeps failing gives ``llm_error``. Failures are values,
@@ -25,10 +28,14 @@ Every answer is untrusted text: callers parse and validate it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
+import logging
 import os
+import threading
 import urllib.request
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +44,11 @@ from typing import Any, ClassVar
 import pyarrow.fs as pafs
 from pydantic import Field
 
-from synth.config import PipelineConfig, Strict
+from synth.config import PipelineConfig, RuntimeConfig, Strict
+from synth.llm_loop import LoopThread
+from synth.stage import Row, mark
+
+log = logging.getLogger(__name__)
 
 COUNTS = ("requests_sent", "cache_hits", "tokens_in", "tokens_out", "retries", "failures", "off_schema")
 
@@ -95,6 +106,9 @@ class LlmTransformConfig(PipelineConfig):
         default_factory=list, description="run folders (their kept rows) or .parquet shards of our schema"
     )
     llm: LlmConfig = LlmConfig()
+    # Small batches: requests stream across batches (up to llm.concurrency in flight), so the batch
+    # only sets how soon the first requests go out and how often answers are applied.
+    runtime: RuntimeConfig = RuntimeConfig(batch_size=8)
 
     runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS
 
@@ -194,9 +208,14 @@ class LlmClient:
             **({"Authorization": f"Bearer {key}"} if key else {}),
         }
         self.model = cfg.model
-        self.counts: Counter = Counter()
+        # Counts by submitting thread (a worker's unit runs in one thread, so a unit's counts are
+        # its own even when units overlap), written on the loop's thread, read by take_counts.
+        self._counts = threading.local()
+        self._counts_lock = threading.Lock()
         self._fs: pafs.FileSystem | None = None
         self._root = ""
+        self._loop: LoopThread | None = None
+        self._loop_lock = threading.Lock()
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -314,16 +333,17 @@ class LlmClient:
         return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), cut
 
     async def _one(
-        self, session, sem, req: Request, validate: Callable[[str], Any] | None
+        self, req: Request, validate: Callable[[str], Any] | None, counts: Counter
     ) -> Answer | Failure:
+        session, sem = self._loop.session, self._loop.semaphore
         validate = req.validate or validate
         path = self._cache_path(self._body(req, req.seed))  # the request as first asked
         seed = req.seed
-        entry = self._cache_get(path)
+        entry = await asyncio.to_thread(self._cache_get, path)
         if entry is not None and "text" in entry:
             try:
                 value = validate(entry["text"]) if validate else entry["text"]
-                self.counts["cache_hits"] += 1
+                self._count(counts, "cache_hits", 1)
                 a, b = entry["tokens_in"], entry["tokens_out"]
                 return Answer(entry["text"], value, a, b, self.cost(a, b), True)
             except ValueError:  # a validator that grew stricter: sample anew
@@ -334,14 +354,14 @@ class LlmClient:
         last, invalid, server = "no answer", False, None
         for attempt in range(self.cfg.retries + 1):
             if attempt:
-                self.counts["retries"] += 1
+                self._count(counts, "retries", 1)
                 await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
             body = self._body(req, seed)
             try:
                 async with sem:
                     server = self._pick(avoid=server)
                     self.in_flight[server] += 1
-                    self.counts["requests_sent"] += 1
+                    self._count(counts, "requests_sent", 1)
                     try:
                         text, a, b, cut = await self._post(session, body, server)
                     finally:
@@ -350,14 +370,14 @@ class LlmClient:
                 last, invalid = str(e), False
                 continue
             except LlmError as e:
-                self.counts["failures"] += 1
+                self._count(counts, "failures", 1)
                 return Failure("llm_error", str(e), tin, tout)
             server = None
             tin, tout = tin + a, tout + b  # every answer that arrived was paid for
-            self.counts["tokens_in"] += a
-            self.counts["tokens_out"] += b
+            self._count(counts, "tokens_in", a)
+            self._count(counts, "tokens_out", b)
             if req.schema is not None and not cut and not follows(req.schema, text):
-                self.counts["off_schema"] += 1
+                self._count(counts, "off_schema", 1)
             try:
                 if cut:
                     raise ValueError(f"the answer was cut at llm.max_tokens={self.cfg.max_tokens}")
@@ -368,37 +388,69 @@ class LlmClient:
                 continue
             # What the answer cost, invalid samples before it included: a cached rerun writes the
             # same figures into the row as the run that paid for it (same config, same bytes).
-            self._cache_put(path, {"text": text, "tokens_in": tin, "tokens_out": tout, "seed": seed})
+            entry = {"text": text, "tokens_in": tin, "tokens_out": tout, "seed": seed}
+            await asyncio.to_thread(self._cache_put, path, entry)
             return Answer(text, value, tin, tout, self.cost(tin, tout))
         if seed != start:
-            self._cache_put(path, {"next_seed": seed})  # not an answer: where a retry starts sampling
-        self.counts["failures"] += 1
+            # not an answer: where a retry starts sampling
+            await asyncio.to_thread(self._cache_put, path, {"next_seed": seed})
+        self._count(counts, "failures", 1)
         return Failure("llm_invalid_output" if invalid else "llm_error", last, tin, tout)
 
     def cost(self, tin: int, tout: int) -> float:
         return round((tin * self.cfg.price_in_per_mtok + tout * self.cfg.price_out_per_mtok) / 1e6, 8)
 
-    async def _run(self, requests: list[Request], validate) -> list[Answer | Failure]:
-        import aiohttp
+    def _count(self, counts: Counter, key: str, n: int) -> None:
+        with self._counts_lock:
+            counts[key] += n
 
-        sem = asyncio.Semaphore(self.cfg.concurrency)
-        timeout = aiohttp.ClientTimeout(total=self.cfg.timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            return await asyncio.gather(*(self._one(session, sem, r, validate) for r in requests))
+    def _thread_counts(self) -> Counter:
+        """The calling thread's counts (what its requests have cost since its last take_counts)."""
+        if not hasattr(self._counts, "counter"):
+            self._counts.counter = Counter()
+        return self._counts.counter
+
+    def _started(self) -> LoopThread:
+        """The client's loop and session, started on first use and kept for the client's life
+        (the worker's): closed by :meth:`close` or when the client is collected."""
+        with self._loop_lock:
+            if self._loop is None:
+                if self.model is None:
+                    self.connect()
+                self._loop = LoopThread(self.cfg.concurrency, self.cfg.timeout_s)
+                weakref.finalize(self, self._loop.close)
+            return self._loop
+
+    def submit(
+        self, requests: list[Request], validate: Callable[[str], Any] | None = None
+    ) -> list[concurrent.futures.Future]:
+        """Send requests now and return at once: one future per request, in order, each resolving
+        to an :class:`Answer` or a :class:`Failure`. Requests of many calls share the bound of
+        ``llm.concurrency`` in flight and go out in the order submitted. ``validate`` turns an
+        answer's text into its value or raises ValueError (a request's own ``validate`` wins)."""
+        loop, counts = self._started(), self._thread_counts()
+        return [loop.submit(self._one(r, validate, counts)) for r in requests]
 
     def run(
         self, requests: list[Request], validate: Callable[[str], Any] | None = None
     ) -> list[Answer | Failure]:
-        """Answers (or failures) for many requests, in order, at most ``llm.concurrency`` at once.
-        ``validate`` turns an answer's text into its value or raises ValueError."""
-        if self.model is None:
-            self.connect()
-        return asyncio.run(self._run(requests, validate))
+        """Answers (or failures) for many requests, in order: :meth:`submit`, then wait."""
+        return [f.result() for f in self.submit(requests, validate)]
+
+    def close(self) -> None:
+        """Close the HTTP session and stop the loop; a later request starts a new one."""
+        with self._loop_lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.close()
 
     def take_counts(self) -> dict[str, int]:
-        """The counts since the last call (for a unit's manifest)."""
-        out = {k: int(self.counts.get(k, 0)) for k in COUNTS}
-        self.counts.clear()
+        """The counts of this thread's requests since its last call: a unit's, for its manifest
+        (every request of a unit is answered when the unit is done, so none is left over)."""
+        counts = self._thread_counts()
+        with self._counts_lock:
+            out = {k: int(counts.get(k, 0)) for k in COUNTS}
+            counts.clear()
         return out
 
 
@@ -417,17 +469,70 @@ def record_answer(row: dict[str, Any], key: str, model: str | None, answer: Answ
     row["meta"] = meta
 
 
+#: What a stage asks for one row: (the row, its request, what ``apply`` needs besides the answer).
+Job = tuple[Row, Request, Any]
+
+
 class LlmStage:
     """Mixin for a stage that asks the LLM: one client per worker (connected at setup, so a dead
-    server fails the run before work), its counts reported per unit into ``run.json``."""
+    server fails the run before work), its counts reported per unit into ``run.json``.
+
+    A subclass says what to ask (``ask``) and what an answer does to its row (``apply``). The
+    batch's requests go out in ``submit_batch`` and the answers are applied when the runner
+    collects it, so the requests of a unit's later batches are already in flight meanwhile."""
 
     keeps_model = True
     error_reason = "llm_error"
+    name: ClassVar[str]
     llm_cfg: LlmConfig
 
     def setup(self) -> None:
         self.client = LlmClient(self.llm_cfg)
         self.client.connect()
+
+    @property
+    def units_in_flight(self) -> int:
+        """Enough units at once to keep ``llm.concurrency`` requests in flight, plus one: while a
+        unit's last answers come (retries, long answers), the next unit's requests go out, so a
+        worker's requests in flight do not drain at every unit boundary. The client's semaphore
+        still bounds them; its counts are per thread, so per unit."""
+        if type(self).ask is LlmStage.ask:  # a stage of its own process_batch: maybe not thread-safe
+            return 1
+        unit = self.cfg.runtime.unit_size if hasattr(self, "cfg") else self.llm_cfg.concurrency
+        return -(-self.llm_cfg.concurrency // unit) + 1
+
+    def ask(self, rows: list[Row]) -> list[Job]:
+        """The requests for live rows (rows with nothing to ask are left as they are, or marked)."""
+        raise NotImplementedError
+
+    def apply(self, row: Row, got: Answer | Failure, context: Any) -> None:
+        """Put one answer into its row, or mark the row."""
+        raise NotImplementedError
+
+    def submit_batch(self, rows: list[Row]) -> Callable[[], None] | None:
+        if type(self).ask is LlmStage.ask:  # a stage with its own process_batch: done now
+            if type(self).process_batch is LlmStage.process_batch:
+                raise NotImplementedError(f"{type(self).__name__} defines neither ask nor process_batch")
+            self.process_batch(rows)
+            return None
+        jobs = self.ask(rows)
+        futures = self.client.submit([req for _, req, _ in jobs])
+
+        def collect() -> None:
+            for (row, _, context), future in zip(jobs, futures, strict=True):
+                try:
+                    self.apply(row, future.result(), context)
+                except Exception as e:  # noqa: BLE001 - one row's answer never fails its batch
+                    log.debug("stage %s failed on %s", self.name, row.get("sample_id"), exc_info=True)
+                    mark(row, self.error_reason, f"{self.name}: {type(e).__name__}: {e}")
+
+        return collect
+
+    def process_batch(self, rows: list[Row]) -> list[Row]:
+        finish = self.submit_batch(rows)
+        if finish is not None:
+            finish()
+        return rows
 
     def take_stats(self) -> dict[str, dict[str, int]]:
         return {"llm": self.client.take_counts()} if hasattr(self, "client") else {}

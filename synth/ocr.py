@@ -12,9 +12,10 @@ import io
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -41,6 +42,13 @@ class OcrConfig(Strict):
     tesseract_langs: str = "eng+chi_sim"
     rec_batch: int = Field(16, ge=1)
     threads: int = Field(1, ge=1, description="inference threads per worker")
+
+
+class OcrVerifyConfig(Strict):
+    """The ``verify`` section of a domain that reads its own drawings back by OCR; domains that
+    also count or sample more extend it."""
+
+    ocr: OcrConfig = OcrConfig()
 
 
 class OcrBackend(Protocol):
@@ -189,3 +197,26 @@ BACKENDS = {"rapidocr": RapidOcrBackend, "tesseract": TesseractBackend, "paddleo
 def make_ocr(cfg: OcrConfig) -> OcrBackend:
     """Build the configured backend, or raise :class:`OcrSetupError` saying what is missing."""
     return BACKENDS[cfg.backend](cfg)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def recognize_crops(
+    ocr: OcrBackend, crops: Iterable[tuple[K, np.ndarray]]
+) -> dict[K, list[tuple[str, float]]]:
+    """Recognise crops of known text places, gathered from many rows, in one batched call, and
+    hand each owner key its (text, confidence) reads in the order its crops came: the read every
+    verifier of a drawing does (recognition at known boxes costs a few times the drawing; one
+    detection pass costs far more). An owner with no crops gets no entry; e.g. crops keyed
+    ``(row, "new")`` come back as ``{(row, "new"): [(text, conf), ...]}``."""
+    owners, images = [], []
+    for key, crop in crops:
+        owners.append(key)
+        images.append(crop)
+    by_owner: dict[K, list[tuple[str, float]]] = {}
+    if not images:
+        return by_owner
+    for key, read in zip(owners, ocr.recognize(images), strict=True):
+        by_owner.setdefault(key, []).append(read)
+    return by_owner

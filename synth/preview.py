@@ -17,6 +17,7 @@ from PIL import Image
 
 from synth.imageio import DecodeError, decode_image
 from synth.report import collect, summary_line
+from synth.schema import scores_of
 from synth.writer import OutputDir, read_table
 
 THUMB = 384
@@ -126,7 +127,7 @@ def _card(out: OutputDir, row: dict[str, Any], rep: dict[str, Any] | None = None
             f"<details><summary>texts ({len(row['texts'])})</summary><pre>{e(lines)}</pre></details>"
         )
     if row.get("scores"):
-        scores = ", ".join(f"{k}={v:.3g}" for k, v in row["scores"])
+        scores = ", ".join(f"{k}={v:.3g}" for k, v in scores_of(row).items())
         parts.append(f'<div class="meta">{e(scores)}</div>')
     parts.append("</div>")
     return "".join(parts)

@@ -78,3 +78,46 @@ def summary_line(report: dict[str, Any]) -> str:
         f"{report['rows']} rows: {c['kept']} kept, {c['rejected']} rejected, {c['error']} error "
         f"(reasons: {reasons})"
     )
+
+
+def inspect(out_uri: str) -> dict[str, Any]:
+    """What ``synth inspect --json`` prints: the run's identity, counts by status and reason (from
+    the unit manifests), the last invocation's timings, and non-null counts per column of data/."""
+    out = OutputDir(out_uri)
+    run = out.read_json("run.json")
+    if run is None:
+        raise FileNotFoundError(f"{out.uri} has no run.json: not a synth output folder")
+    last = (run.get("invocations") or [{}])[-1]
+    return {
+        "out": out.uri,
+        "pipeline": run["pipeline"],
+        "status": run.get("status"),
+        "content_hash": run["content_hash"],
+        "seed": run["seed"],
+        "split": run["split"],
+        **collect(out, run),
+        "samples_per_second": last.get("samples_per_second"),
+        "phase_seconds": last.get("phase_seconds"),
+        "schema": column_counts(out),
+    }
+
+
+def column_counts(out: OutputDir) -> dict[str, int]:
+    """Non-null counts per top-level column over data/, from Parquet footers only (no data read)."""
+    import pyarrow.parquet as pq
+
+    counts: dict[str, int] = {}
+    for shard in out.list("data", ".parquet"):
+        with out.fs.open_input_file(out.path(shard)) as f:
+            meta = pq.ParquetFile(f).metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                col = group.column(c)
+                top = col.path_in_schema.split(".")[0]
+                stats = col.statistics
+                if stats is not None and stats.has_null_count and "." not in col.path_in_schema:
+                    counts[top] = counts.get(top, 0) + group.num_rows - stats.null_count
+                else:
+                    counts.setdefault(top, 0)
+    return counts

@@ -6,13 +6,20 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from synth.reasons import REASONS, Status
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+#: One score: a list of these (sorted by name) instead of an Arrow map, which Hugging Face
+#: ``datasets`` cannot load without streaming (its issue 5612); the same layout on disk.
+SCORE = pa.struct([pa.field("name", pa.string(), nullable=False), ("value", pa.float64())])
+#: The ``scores`` column of schema 1.x shards (``synth migrate`` rewrites them).
+SCORES_V1 = pa.map_(pa.string(), pa.float64())
 VARIANT = pa.struct([("style", pa.string()), ("language", pa.string()), ("text", pa.string())])
 TEXT_INSTANCE = pa.struct(
     [
@@ -45,7 +52,7 @@ FIELDS: list[pa.Field] = [
     pa.field("spec", pa.string()),
     pa.field("program", pa.struct([("lang", pa.string()), ("source", pa.string())])),
     pa.field("texts", pa.list_(TEXT_INSTANCE)),
-    pa.field("scores", pa.map_(pa.string(), pa.float64())),
+    pa.field("scores", pa.list_(SCORE)),
     pa.field("phash", pa.int64()),
     pa.field("dup_of", pa.string()),
     pa.field("status", pa.string(), nullable=False),
@@ -63,11 +70,65 @@ TASKS = ("t2i", "edit", "und", "image")
 LANGUAGES = ("en", "zh", "mixed")
 
 
+def version_of(schema: pa.Schema) -> tuple[int, int] | None:
+    """The ``schema_version`` of a shard's schema as (major, minor), None when absent or unreadable."""
+    raw = (schema.metadata or {}).get(b"schema_version", b"").decode()
+    try:
+        major, minor = (int(x) for x in raw.split("."))
+    except ValueError:
+        return None
+    return major, minor
+
+
+def upgrade_table(table: pa.Table) -> pa.Table:
+    """A shard of an older major version in the current layout (1.x: ``scores`` was a map); the
+    other columns and the row order are kept as they are."""
+    if version_of(table.schema) == version_of(SCHEMA):
+        return table
+    if "scores" in table.column_names and pa.types.is_map(table.schema.field("scores").type):
+        cells = [None if c is None else score_list(c) for c in table.column("scores").to_pylist()]
+        i = table.column_names.index("scores")
+        table = table.set_column(i, pa.field("scores", pa.list_(SCORE)), pa.array(cells, pa.list_(SCORE)))
+    meta = dict(table.schema.metadata or {})
+    meta[b"schema_version"] = SCHEMA_VERSION.encode()
+    return table.replace_schema_metadata(meta)
+
+
 def image_value(data: bytes | None, path: str | None = None) -> dict[str, Any] | None:
     """An image cell in the Hugging Face ``datasets`` Image layout."""
     if data is None and path is None:
         return None
     return {"bytes": data, "path": path}
+
+
+def scores_of(row: Mapping[str, Any]) -> dict[str, float]:
+    """A row's scores as a dict, whether the row is live (a dict) or read back from Parquet (a list
+    of ``{name, value}`` structs, or ``(name, value)`` pairs from a 1.x map column)."""
+    cell = row.get("scores")
+    if not cell:
+        return {}
+    if isinstance(cell, Mapping):
+        return dict(cell)
+    return {s["name"]: s["value"] for s in cell} if isinstance(cell[0], Mapping) else dict(cell)
+
+
+def score_list(scores: Mapping[str, float] | list) -> list[dict[str, Any]]:
+    """Scores in the on-disk layout: ``{name, value}`` structs sorted by name."""
+    items = scores.items() if isinstance(scores, Mapping) else scores_of({"scores": scores}).items()
+    return [{"name": k, "value": None if v is None else float(v)} for k, v in sorted(items)]
+
+
+def score_column(scores: pa.Array | pa.ChunkedArray, name: str) -> np.ndarray:
+    """One score per row from a ``scores`` column (NaN where the row has no such score)."""
+    if isinstance(scores, pa.ChunkedArray):
+        scores = scores.combine_chunks() if scores.num_chunks else pa.array([], scores.type)
+    out = np.full(len(scores), np.nan)
+    parents = pc.list_parent_indices(scores).to_numpy()
+    flat = pc.list_flatten(scores)
+    hit = pc.fill_null(pc.equal(flat.field("name"), name), False).to_numpy(zero_copy_only=False)
+    values = pc.fill_null(flat.field("value"), np.nan).to_numpy(zero_copy_only=False)
+    out[parents[hit]] = values[hit]
+    return out
 
 
 def to_json(value: Any) -> str:
@@ -81,8 +142,8 @@ def normalize_row(row: Mapping[str, Any], columns: list[str] = COLUMNS) -> dict[
     if unknown:
         raise KeyError(f"columns not in the sample schema: {sorted(unknown)}")
     out = {name: row.get(name) for name in columns}
-    if isinstance(out["scores"], Mapping):
-        out["scores"] = sorted((k, float(v)) for k, v in out["scores"].items())
+    if out["scores"] is not None:
+        out["scores"] = score_list(out["scores"])
     for key in ("spec", "meta"):
         if out[key] is not None and not isinstance(out[key], str):
             out[key] = to_json(out[key])

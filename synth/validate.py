@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synth.imageio import DecodeError, decode_image
-from synth.schema import SCHEMA, SCHEMA_VERSION, check_row_status
+from synth.schema import SCHEMA, SCHEMA_VERSION, SCORES_V1, check_row_status, version_of
 from synth.writer import OutputDir, read_manifest, shard_name
 
 MAX_PROBLEMS = 50
@@ -44,23 +44,29 @@ class Validation:
 
 
 def _check_schema(table_schema: pa.Schema, where: str, result: Validation) -> bool:
-    version = (table_schema.metadata or {}).get(b"schema_version", b"").decode()
-    if not version:
-        result.fail(f"{where}: no schema_version in the Parquet metadata")
-    elif version.split(".")[0] != SCHEMA_VERSION.split(".")[0] or version > SCHEMA_VERSION:
-        result.fail(f"{where}: schema_version {version} is not readable by {SCHEMA_VERSION}")
+    """The shard's columns and types are those of its ``schema_version``: the current one, or 1.x,
+    whose ``scores`` was a map (still valid; ``synth migrate`` rewrites it)."""
+    version = version_of(table_schema)
+    current = version_of(SCHEMA)
+    if version is None:
+        result.fail(f"{where}: no readable schema_version in the Parquet metadata")
+        return False
+    if version[0] not in (1, current[0]) or version > current:
+        result.fail(f"{where}: schema_version {version[0]}.{version[1]} is not readable by {SCHEMA_VERSION}")
+        return False
+    expected = {f.name: f.type for f in SCHEMA}
+    if version[0] == 1:
+        expected["scores"] = SCORES_V1
     names = set(table_schema.names)
-    missing = [f.name for f in SCHEMA if f.name not in names]
-    extra = sorted(names - set(SCHEMA.names))
+    missing = [n for n in expected if n not in names]
+    extra = sorted(names - set(expected))
     if missing:
         result.fail(f"{where}: missing columns {missing}")
     if extra:
         result.fail(f"{where}: unknown columns {extra}")
-    for f in SCHEMA:
-        if f.name in names and not table_schema.field(f.name).type.equals(f.type):
-            result.fail(
-                f"{where}: column {f.name} has type {table_schema.field(f.name).type}, expected {f.type}"
-            )
+    for name, type_ in expected.items():
+        if name in names and not table_schema.field(name).type.equals(type_):
+            result.fail(f"{where}: column {name} has type {table_schema.field(name).type}, expected {type_}")
     return not missing
 
 

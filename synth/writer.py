@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from synth.schema import SCHEMA, rows_to_table
+from synth.schema import SCHEMA, rows_to_table, upgrade_table
 
 ROW_GROUP_SIZE = 256
 
@@ -154,4 +154,6 @@ def unit_done(out: OutputDir, unit: int, verify_checksums: bool = True) -> bool:
 
 
 def read_table(out: OutputDir, rel: str) -> pa.Table:
-    return pq.read_table(io.BytesIO(out.read_bytes(rel)), schema=SCHEMA)
+    """A shard in the current schema (a 1.x shard is upgraded as it is read)."""
+    table = upgrade_table(pq.read_table(io.BytesIO(out.read_bytes(rel))))
+    return table.select(SCHEMA.names).cast(SCHEMA)

@@ -241,7 +241,12 @@ def fake_llm():
             def log_message(self, *args):
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # llm.concurrency connections at once: the default backlog of 5 drops the rest, and
+            # each dropped connection waits 1, 3, 7 s for the kernel to resend it
+            request_queue_size = 1024
+
+        server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/v1"

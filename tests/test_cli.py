@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from synth.cli.main import cli
+from synth.schema import scores_of
 from tests.cli_runner import invoke
 
 
@@ -60,7 +61,7 @@ def test_rows_carry_ground_truth(text_run):
             x0, y0, x1, y1 = t["bbox"]
             assert 0 <= x0 < x1 <= r["width"] and 0 <= y0 < y1 <= r["height"]
             assert t["color"].startswith("#") and t["font"]
-        assert dict(r["scores"])["ocr_ned_max"] <= 0.2
+        assert scores_of(r)["ocr_ned_max"] <= 0.2
         assert json.loads(r["program"]["source"])["version"] == "text-plan/1"
 
 
@@ -76,7 +77,7 @@ def test_program_redraws_the_same_image(text_run):
     for r in rows[:6]:
         plan = json.loads(r["program"]["source"])
         bg = plan["background"]
-        photo = pool.load(pool.by_ref[bg["ref"]]) if bg["kind"] == "photo" else None
+        photo = pool.load(bg["ref"]).pixels if bg["kind"] == "photo" else None
         image = draw(plan, render_background(bg, plan["width"], plan["height"], photo))
         assert (image == decode_image(r["target_image"]["bytes"])).all()
 

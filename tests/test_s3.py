@@ -60,3 +60,42 @@ def test_text_render_to_s3(s3_endpoint, ray_session, text_cfg_sets):
     assert check.rows == 6
     again = CliRunner().invoke(cli, args)  # rerun: every unit already committed, nothing redone
     assert again.exit_code == 0 and "6 rows" in again.output
+
+
+def test_photo_pool_and_inputs_on_s3(s3_endpoint):
+    """``--images``/``--input`` URIs keep their query (the endpoint) on every path listed below them,
+    and a pool on S3 reads one photo by its row group."""
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    from synth.inputs import list_inputs
+    from synth.sources import PhotoPool
+
+    def png(seed):
+        buf = io.BytesIO()
+        Image.fromarray(np.random.default_rng(seed).integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(
+            buf, "PNG"
+        )
+        return buf.getvalue()
+
+    fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{s3_endpoint}", scheme="http", region="us-east-1")
+    table = pa.table({"image": [{"bytes": png(i), "path": None} for i in range(4)], "caption": list("abcd")})
+    with fs.open_output_stream("synth-test/pool/a.parquet") as f:
+        pq.write_table(table, f, row_group_size=2)
+    for i in range(2):
+        with fs.open_output_stream(f"synth-test/photos/sub/{i}.png") as f:
+            f.write(png(10 + i))
+    query = f"?endpoint_override=127.0.0.1:{s3_endpoint}&scheme=http&region=us-east-1"
+    pool = PhotoPool(f"s3://synth-test/pool/*.parquet{query}")
+    assert list(pool) == [f"a.parquet#{i}" for i in range(4)]
+    photo = pool.load("a.parquet#3")
+    assert photo.caption_en == "d" and photo.pixels.shape == (8, 8, 3)
+    folder = PhotoPool(f"s3://synth-test/photos{query}")
+    assert list(folder) == ["sub/0.png", "sub/1.png"] and folder.load("sub/1.png").pixels.shape == (8, 8, 3)
+    entries = list_inputs([f"s3://synth-test/photos/*/*.png{query}"])
+    assert [e.uri for e in entries] == [f"s3://synth-test/photos/sub/{i}.png{query}" for i in range(2)]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from synth.llm import LlmTransformConfig
+from synth.llm import LlmConfig, LlmTransformConfig
 
 SYSTEM = (
     "You caption images for a training set. Look at the image and answer as JSON with: `concise` (one short "
@@ -18,6 +18,8 @@ SYSTEM = (
 
 class CaptionConfig(LlmTransformConfig):
     pipeline: Literal["caption"] = "caption"
+    # images make long prompts: fewer in flight, more time each, shorter answers (as configs/caption.yaml)
+    llm: LlmConfig = LlmConfig(concurrency=8, timeout_s=180, max_tokens=1024)
     prompt: str = Field(
         SYSTEM, description="system prompt (in the content hash, so a new prompt is a new dataset)"
     )

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pipelines.caption.config import CaptionConfig
 from synth.imageio import DecodeError, decode_image
-from synth.llm import Failure, LlmStage, Request, record_answer
+from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 
@@ -72,8 +72,8 @@ class Caption(LlmStage, Stage):
         self.llm_cfg = cfg.llm
         self.schema = schema(cfg.max_chars)
 
-    def process_batch(self, rows: list[Row]) -> list[Row]:
-        work, requests = [], []
+    def ask(self, rows: list[Row]) -> list[Job]:
+        jobs = []
         for row in rows:
             data = shown_image(row)
             if data is None:
@@ -89,23 +89,23 @@ class Caption(LlmStage, Stage):
                 {"type": "text", "text": "Caption this image."},
             ]
             messages = [{"role": "system", "content": self.cfg.prompt}, {"role": "user", "content": content}]
-            work.append(row)
-            requests.append(Request(messages, schema=self.schema, seed=row["seed"] % 2**31))
-        answers = self.client.run(requests, validate=parse) if requests else []
-        for row, got in zip(work, answers, strict=True):
-            if isinstance(got, Failure):
-                mark(row, got.reason, got.detail)
-                continue
-            v = got.value
-            captions = [("concise", v["concise"]), ("dense", v["dense"])]
-            if v["people_present"]:
-                captions.append(("human-centric", v["human_centric"]))
-            row["captions"] = [
-                *(row.get("captions") or []),
-                *({"style": s, "language": "en", "text": t.strip()} for s, t in captions),
-            ]
-            record_answer(row, "caption", self.client.model, got, prompt=self.cfg.prompt_version)
-        return rows
+            request = Request(messages, schema=self.schema, seed=row["seed"] % 2**31, validate=parse)
+            jobs.append((row, request, None))
+        return jobs
+
+    def apply(self, row: Row, got: Answer | Failure, context: None) -> None:
+        if isinstance(got, Failure):
+            mark(row, got.reason, got.detail)
+            return
+        v = got.value
+        captions = [("concise", v["concise"]), ("dense", v["dense"])]
+        if v["people_present"]:
+            captions.append(("human-centric", v["human_centric"]))
+        row["captions"] = [
+            *(row.get("captions") or []),
+            *({"style": s, "language": "en", "text": t.strip()} for s, t in captions),
+        ]
+        record_answer(row, "caption", self.client.model, got, prompt=self.cfg.prompt_version)
 
 
 def build_stages(cfg: CaptionConfig) -> list[Stage]:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from synth.llm import LlmTransformConfig
+from synth.llm import LlmConfig, LlmTransformConfig
 
 Flavour = Literal["general", "knowledge", "meme", "science"]
 
@@ -32,6 +32,7 @@ FLAVOUR_BY_DOMAIN = {"science": "science", "humor": "meme"}
 
 class CotConfig(LlmTransformConfig):
     pipeline: Literal["cot"] = "cot"
+    llm: LlmConfig = LlmConfig(timeout_s=180, temperature=0.3)  # long plans (as configs/cot.yaml)
     flavour: Literal["auto", "general", "knowledge", "meme", "science"] = Field(
         "auto", description="auto: science rows get science, humor rows meme, the rest general"
     )

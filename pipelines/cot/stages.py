@@ -14,7 +14,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.cot.config import ACTIONS, FLAVOUR_BY_DOMAIN, CotConfig
-from synth.llm import Failure, LlmStage, Request, record_answer
+from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -135,7 +135,7 @@ class ExpandCot(LlmStage, Stage):
             else FLAVOUR_BY_DOMAIN.get(row.get("domain") or "", "general")
         )
 
-    def process_batch(self, rows: list[Row]) -> list[Row]:
+    def ask(self, rows: list[Row]) -> list[Job]:
         jobs = []
         for row in rows:
             if row.get("task") not in self.cfg.tasks or not row.get("instruction"):
@@ -151,17 +151,16 @@ class ExpandCot(LlmStage, Stage):
             ]
             rule = schema(names, ACTIONS[flavour], self.cfg.max_items, self.cfg.max_chars)
             check = validator(names, numbers, ACTIONS[flavour])  # each row is held to its own vocabulary
-            jobs.append(
-                (row, flavour, Request(messages, schema=rule, seed=row["seed"] % 2**31, validate=check))
-            )
-        answers = self.client.run([req for _, _, req in jobs]) if jobs else []
-        for (row, flavour, _), got in zip(jobs, answers, strict=True):
-            if isinstance(got, Failure):
-                mark(row, got.reason, got.detail)
-                continue
-            row["cot"] = render(got.value)
-            record_answer(row, "cot", self.client.model, got, flavour=flavour, plan=got.value)
-        return rows
+            request = Request(messages, schema=rule, seed=row["seed"] % 2**31, validate=check)
+            jobs.append((row, request, flavour))
+        return jobs
+
+    def apply(self, row: Row, got: Answer | Failure, flavour: str) -> None:
+        if isinstance(got, Failure):
+            mark(row, got.reason, got.detail)
+            return
+        row["cot"] = render(got.value)
+        record_answer(row, "cot", self.client.model, got, flavour=flavour, plan=got.value)
 
 
 def build_stages(cfg: CotConfig) -> list[Stage]:

@@ -4,6 +4,7 @@ answers are computed."""
 
 from pipelines.cs_diagram.config import CsDiagramConfig
 from pipelines.cs_diagram.stages import build_stages
+from pipelines.diagram.stages import DECISION
 from synth.pipeline import Pipeline
 
 PIPELINE = Pipeline(
@@ -12,4 +13,5 @@ PIPELINE = Pipeline(
     summary="Draw data structures, automata, flowcharts and charts; edit pairs that change only the edited elements.",
     config_model=CsDiagramConfig,
     build_stages=build_stages,
+    decide=DECISION,
 )

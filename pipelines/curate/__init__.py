@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.curate.config import CurateConfig
-from pipelines.curate.finalize import WORK_SCHEMA, finalize
+from pipelines.curate.finalize import WORK_DIR, WORK_SCHEMA, finalize
 from pipelines.curate.stages import build_stages, source_rows
 from synth.identity import file_digest
 from synth.inputs import InputError
@@ -45,5 +45,6 @@ PIPELINE = Pipeline(
     inputs_required=True,
     finalize=finalize,
     work_schema=WORK_SCHEMA,
+    work_dir=WORK_DIR,
     describe=describe,
 )

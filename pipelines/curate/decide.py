@@ -17,6 +17,7 @@ from filters.phash import near_duplicate_groups, popcount, representatives
 from filters.resolution import check_resolution
 from pipelines.curate.config import FiltersConfig
 from synth.reasons import Status, status_of
+from synth.schema import score_column
 
 MEASURE_COLUMNS = [
     "sample_id",
@@ -48,12 +49,6 @@ class Decisions:
     detail: list[str | None]
     dup_of: list[str | None]
     stats: dict
-
-
-def score_column(scores: pa.ChunkedArray, name: str) -> np.ndarray:
-    """One score per row from the ``scores`` map column (NaN where it was not computed)."""
-    values = pc.map_lookup(scores, pa.scalar(name), "first")
-    return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy()
 
 
 def decide(

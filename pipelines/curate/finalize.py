@@ -28,10 +28,13 @@ from pipelines.curate.config import CurateConfig
 from pipelines.curate.decide import MEASURE_COLUMNS, Anchors, decide
 from synth.identity import digest
 from synth.pipeline import Unit
-from synth.runner import RunError, ensure_ray, schedule
+from synth.pools import Pool, schedule
+from synth.runner import RunError, ensure_ray
 from synth.schema import SCHEMA
 from synth.writer import OutputDir, commit_unit, read_manifest, shard_name, unit_done
 
+#: Where the scoring pass commits its units (the decision pass reads them from there).
+WORK_DIR = "_work/score"
 WORK_SCHEMA = pa.schema([*SCHEMA, pa.field("pixel_digest", pa.string())], metadata=SCHEMA.metadata)
 #: Below this many hashes one process groups faster than shipping tables to Ray tasks.
 RAY_GROUPING_MIN = 200_000
@@ -115,7 +118,7 @@ def finalize(
     cfg: CurateConfig, out: OutputDir, plan: list[Unit], progress: bool | None
 ) -> tuple[dict[int, str], dict[str, Any]]:
     ensure_ray(cfg.runtime.address)
-    work = out.sub("_work/score")
+    work = out.sub(WORK_DIR)
     t0 = time.perf_counter()
     table = read_measures(work, plan)
     anchors = read_anchors(cfg.against)
@@ -143,15 +146,15 @@ def finalize(
         u
         for u in plan
         if (read_manifest(out, u.index) or {}).get("decided") != decided[u.index]
-        or not unit_done(out, u.index)
+        or not unit_done(out, u.index, verify_checksums=False)
     ]
     task = ray.remote(num_cpus=1, max_retries=1)(write_final_unit)
     workers = max(1, int(ray.available_resources().get("CPU", 1)))
 
-    def submit(_slot, unit: Unit):
+    def submit(unit: Unit, _payload):
         return task.remote(work.uri, out.uri, unit, per_unit[unit.index], decided[unit.index])
 
-    failures = schedule([(None, 2 * workers)], submit, pending, "curate: decide", progress) if pending else {}
+    failures = schedule([Pool(workers, make=submit)], pending, "curate: decide", progress) if pending else {}
     stats = {
         **result.stats,
         "against": len(anchors.ids),

@@ -53,6 +53,8 @@ class Decode(Stage):
 
     def __init__(self, cfg: CurateConfig):
         self.max_pixels = cfg.decode.max_pixels
+        # the pixels as an array only for the model stages: hashing reads the PIL image itself
+        self.keep_pixels = bool(cfg.weight_files())
 
     def process_row(self, row: Row) -> Row:
         data = row["_bytes"]  # kept until Release: a batch that fails is retried row by row
@@ -60,9 +62,10 @@ class Decode(Stage):
             img = decode(data, self.max_pixels)
         except DecodeError as e:
             return mark(row, e.reason, str(e))
-        h, w = img.pixels.shape[:2]
-        row.update(width=w, height=h, phash=phash(img.pixels), pixel_digest=pixel_digest(img.pixels))
-        row["_image"] = img.pixels
+        w, h = img.image.size
+        row.update(width=w, height=h, phash=phash(img.image), pixel_digest=pixel_digest(img.image))
+        if self.keep_pixels:
+            row["_image"] = img.pixels
         stored = data if img.portable else encode_png(img.pixels)
         row["target_image"] = image_value(stored, row["target_image"]["path"])
         row["meta"].update(format=img.format, mode=img.mode, converted=not img.portable, bytes=len(data))
@@ -132,6 +135,7 @@ class Release(Stage):
     """Drop the decoded pixels and the input bytes once scored, so a unit holds only what it writes."""
 
     name = "release"
+    light = True
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
         for row in rows:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from pipelines.text_render.config import _weights
-from synth.config import PipelineConfig, Strict
-from synth.ocr import OcrConfig
+from synth.config import PipelineConfig, RuntimeConfig, Strict
+from synth.ocr import OcrVerifyConfig
+from synth.sampling import check_weights
 
 
 class RenderConfig(Strict):
@@ -22,8 +22,7 @@ class RenderConfig(Strict):
     )
 
 
-class VerifyConfig(Strict):
-    ocr: OcrConfig = OcrConfig()
+class VerifyConfig(OcrVerifyConfig):
     max_labels: int = Field(10, ge=0, le=100, description="labels read back by OCR per image (0 = none)")
 
 
@@ -40,6 +39,7 @@ class DiagramConfig(PipelineConfig):
     """Subclasses narrow ``kinds`` to their names (a Literal) and give its default."""
 
     kinds: list[str]
+    runtime: RuntimeConfig = RuntimeConfig(unit_size=50)  # as both pipelines' YAML
     tasks: dict[str, float] = Field(default_factory=lambda: {"t2i": 1.0, "edit": 2.0, "und": 1.0})
     render: RenderConfig = RenderConfig()
     verify: VerifyConfig = VerifyConfig()
@@ -51,7 +51,7 @@ class DiagramConfig(PipelineConfig):
         unknown = set(v) - {"t2i", "edit", "und"}
         if unknown:
             raise ValueError(f"tasks are t2i, edit and und, not {sorted(unknown)}")
-        return _weights(v)
+        return check_weights(v)
 
     @field_validator("kinds")
     @classmethod

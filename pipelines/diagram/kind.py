@@ -17,10 +17,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 
-class NotApplicable(ValueError):
-    """This structure cannot take this edit (an empty stack has nothing to pop): draw another."""
-
-
 @dataclass(frozen=True)
 class Text2:
     """A text in English and Chinese."""
@@ -73,14 +69,6 @@ class Kind:
 
     def ask(self, rng: np.random.Generator, s: dict[str, Any]) -> Question:
         raise NotImplementedError
-
-
-def pick(rng: np.random.Generator, items):
-    """One element of a sequence (sorted first where it is a set, so the draw is deterministic)."""
-    items = sorted(items) if isinstance(items, set | frozenset) else list(items)
-    if not items:
-        raise NotApplicable("nothing to choose from")
-    return items[int(rng.integers(len(items)))]
 
 
 def seq(items, sep: str = ", ") -> str:

@@ -1,5 +1,6 @@
 """The diagram stages: draw a figure (and its edit, with the mask) from the row's seed, verify it,
-decide. Shared by ``synth physics`` and ``synth cs-diagram``."""
+decide (from what the row stores: ``--rethreshold`` re-decides). Shared by ``synth physics`` and
+``synth cs-diagram``."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pipelines.diagram.config import DiagramConfig
-from pipelines.diagram.kind import Kind, NotApplicable, Text2
-from pipelines.text_render.sampler import choice
+from pipelines.diagram.config import DiagramConfig, Thresholds
+from pipelines.diagram.kind import Kind, Text2
 from renderers.diagrams.graph import DotError, OutOfFrame, changed
 from renderers.svg.safe import SvgError, SvgRenderer, alpha_box, intrinsic_size, isolate, parse
 from renderers.svg.text import text_boxes
+from synth.decision import Decide, Decision, Verdict, meta_of
 from synth.evaluate.locality import boxes_mask, changed_outside, psnr_outside
 from synth.evaluate.text import crop_box, ned
 from synth.identity import sample_rng
 from synth.imageio import encode_png
-from synth.ocr import OcrConfig, make_ocr
+from synth.ocr import OcrConfig, make_ocr, recognize_crops
+from synth.sampling import NotApplicable, choice
 from synth.schema import image_value
 from synth.stage import Resources, Row, Stage, mark
 
@@ -83,14 +85,15 @@ def to_texts(found: list[dict[str, Any]], role: str = "label") -> list[dict[str,
 
 class VerifyDiagram(Stage):
     """Reads the labels back (recognition at known boxes, batched across rows) and measures edit
-    locality: pixels changed outside the mask, PSNR outside it."""
+    locality: pixels changed outside the mask, PSNR outside it (edit rows: ``_source`` and
+    ``_mask`` are there)."""
 
     name = "verify"
     keeps_model = True
     error_reason = "ocr_error"
     resources: ClassVar = Resources(cpus=1)
-    reads = ("_image", "_labels", "_source", "_mask")
-    writes = ("scores",)
+    reads = ("meta", "_image", "_labels")
+    writes = ("scores", "meta")
 
     def __init__(self, ocr: OcrConfig):
         self.ocr_cfg = ocr
@@ -99,22 +102,24 @@ class VerifyDiagram(Stage):
         self.ocr = make_ocr(self.ocr_cfg)
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
-        crops, owners = [], []
-        for r, row in enumerate(rows):
-            for t in row["_labels"]:
-                crops.append(crop_box(row["_image"], t["bbox"], pad=0.15))
-                owners.append((r, t["text"]))
-        reads = self.ocr.recognize(crops) if crops else []
-        per_row: dict[int, list[tuple[float, str, str]]] = {}
-        for (r, expected), (read, _) in zip(owners, reads, strict=True):
-            per_row.setdefault(r, []).append((ned(expected, read), expected, read))
+        got = recognize_crops(
+            self.ocr,
+            (
+                (r, crop_box(row["_image"], t["bbox"], pad=0.15))
+                for r, row in enumerate(rows)
+                for t in row["_labels"]
+            ),
+        )
         for r, row in enumerate(rows):
             scores = dict(row.get("scores") or {})
-            results = per_row.get(r, [])
+            expected = [t["text"] for t in row["_labels"]]
+            results = [(ned(e, read), e, read) for e, (read, _) in zip(expected, got.get(r, []), strict=True)]
             if results:
                 scores["label_ned_mean"] = round(float(np.mean([x[0] for x in results])), 4)
                 scores["label_ned_max"] = round(max(x[0] for x in results), 4)
-                row["_worst_label"] = max(results, key=lambda x: x[0])
+                _, text, read = max(results, key=lambda x: x[0])
+                # what the decision names when the labels fail, stored so it can decide again
+                row["meta"] = {**(row.get("meta") or {}), "label_worst": {"text": text, "read": read}}
             if row.get("_source") is not None:
                 scores["changed_outside_mask"] = float(
                     changed_outside(row["_source"], row["_image"], row["_mask"])
@@ -126,32 +131,26 @@ class VerifyDiagram(Stage):
         return rows
 
 
-class DecideDiagram(Stage):
-    """Applies the thresholds: structure first (a wrong edit is wrong however it reads), then
-    locality, then the labels."""
+def decide(s: dict[str, float], row: Row, t: Thresholds) -> Verdict:
+    """Structure first (a wrong edit is wrong however it reads, and no threshold changes that),
+    then locality, then the labels."""
+    meta = meta_of(row)
+    if meta.get("structure_problem"):
+        return "verify_failed", f"structure: {meta['structure_problem']}"
+    outside = s.get("changed_outside_mask", 0)
+    if outside < 0 or outside > t.max_changed_outside:
+        return "verify_failed", f"locality: {outside:.0f} pixels changed outside the edit mask"
+    if s.get("label_ned_mean", 0) > t.max_label_ned:
+        worst = meta["label_worst"]
+        return (
+            "ocr_mismatch",
+            f"labels: mean NED {s['label_ned_mean']:.2f} > {t.max_label_ned}; "
+            f"worst {worst['text']!r} read as {worst['read']!r}",
+        )
+    return None
 
-    name = "decide"
-    reads = ("scores", "_structure_problem")
 
-    def __init__(self, max_label_ned: float, max_changed_outside: int):
-        self.max_label_ned = max_label_ned
-        self.max_changed_outside = max_changed_outside
-
-    def process_row(self, row: Row) -> Row:
-        s = row.get("scores") or {}
-        if row.get("_structure_problem"):
-            return mark(row, "verify_failed", f"structure: {row['_structure_problem']}")
-        outside = s.get("changed_outside_mask", 0)
-        if outside < 0 or outside > self.max_changed_outside:
-            return mark(row, "verify_failed", f"locality: {outside:.0f} pixels changed outside the edit mask")
-        if s.get("label_ned_mean", 0) > self.max_label_ned:
-            _, expected, read = row["_worst_label"]
-            return mark(
-                row,
-                "ocr_mismatch",
-                f"labels: mean NED {s['label_ned_mean']:.2f} > {self.max_label_ned}; worst {expected!r} read as {read!r}",
-            )
-        return row
+DECISION = Decision(decide, frozenset({"verify_failed", "ocr_mismatch"}), reads=("meta",))
 
 
 def variants(text: Text2, style: str) -> list[dict[str, str]]:
@@ -167,17 +166,12 @@ class DrawDiagram(Stage):
 
     name = "draw"
     error_reason = "render_error"
+    reads = ("seed",)
     writes = (
-        "source_image",
-        "target_image",
-        "aux_images",
-        "instruction",
-        "instructions",
-        "response",
-        "spec",
-        "program",
-        "texts",
-    )
+        "domain", "subdomain", "task", "language", "width", "height", "source_image", "target_image",
+        "aux_images", "instruction", "instructions", "response", "spec", "program", "texts", "scores",
+        "license", "meta", "_image", "_labels", "_source", "_mask",
+    )  # fmt: skip
 
     def __init__(self, cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str):
         self.cfg = cfg
@@ -279,9 +273,10 @@ class DrawDiagram(Stage):
                 spec={"kind": kind.name, "source": s, "target": t, "edit": edit},
                 _source=images[0],
                 _mask=mask,
-                _structure_problem=problem,
             )
             row["scores"] = {"changed_elements": float(len(ids))}
+            if problem:  # rejected by the decision, whatever the thresholds
+                meta["structure_problem"] = problem
         row["meta"] = meta
         return row
 
@@ -290,5 +285,5 @@ def build_stages(cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str) -> lis
     return [
         DrawDiagram(cfg, kinds, prefix),
         VerifyDiagram(cfg.verify.ocr),
-        DecideDiagram(cfg.thresholds.max_label_ned, cfg.thresholds.max_changed_outside),
+        Decide(DECISION, cfg.thresholds),
     ]

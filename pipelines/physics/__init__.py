@@ -4,12 +4,13 @@ or, with ``--documents``, figures an LLM writes as SVG for pages of physics prob
 
 from typing import Any
 
+from pipelines.diagram.stages import DECISION
 from pipelines.physics.config import PhysicsConfig
-from pipelines.physics.documents import document_rows
+from pipelines.physics.documents import SOURCE_KEYS, document_rows
 from pipelines.physics.stages import build_stages
 from synth.inputs import plan_inputs as plan_input_files
 from synth.llm import LlmClient
-from synth.pipeline import Pipeline, RunIdentity, Unit, generated_rows
+from synth.pipeline import GENERATED_KEYS, Pipeline, RunIdentity, Unit, generated_rows
 from synth.stage import Row
 
 
@@ -26,6 +27,10 @@ def rows(cfg: PhysicsConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
     return document_rows(cfg, ident, unit) if cfg.documents else generated_rows(cfg, ident, unit)
 
 
+def source_keys(cfg: PhysicsConfig) -> tuple[str, ...]:
+    return SOURCE_KEYS if cfg.documents else GENERATED_KEYS
+
+
 PIPELINE = Pipeline(
     name="physics",
     domain="science",
@@ -35,4 +40,6 @@ PIPELINE = Pipeline(
     build_stages=build_stages,
     source=rows,
     plan_inputs=plan_inputs,
+    decide=DECISION,
+    source_keys=source_keys,
 )

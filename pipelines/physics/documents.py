@@ -39,6 +39,10 @@ _SVG = re.compile(
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+#: What :func:`document_rows` gives each row.
+SOURCE_KEYS = ("sample_id", "seed", "domain", "subdomain", "task", "generator", "license", "meta", "_bytes")
+
+
 def document_rows(cfg: PhysicsConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
     """One row per page (a PDF page or an image); its id comes from the page itself."""
     rows = []
@@ -86,6 +90,8 @@ class ReadPage(Stage):
     keeps_model = True
     error_reason = "ocr_error"
     resources: ClassVar = Resources(cpus=1)
+    reads = ("meta", "_bytes")
+    writes = ("meta", "_problem", "_figure")
 
     def __init__(self, cfg: PhysicsConfig):
         self.cfg = cfg
@@ -130,6 +136,8 @@ class WriteSvg(LlmStage, Stage):
 
     name = "write_svg"
     resources: ClassVar = Resources(cpus=0.5)
+    reads = ("seed", "meta", "_problem", "_figure")
+    writes = ("meta", "_svg")
 
     def __init__(self, cfg: PhysicsConfig):
         self.cfg = cfg
@@ -168,6 +176,11 @@ class RenderDocumentSvg(Stage):
     name = "render_svg"
     keeps_model = True  # the renderer's child process lives as long as the worker
     error_reason = "render_error"
+    reads = ("meta", "_svg", "_problem", "_figure")
+    writes = (
+        "language", "instruction", "target_image", "aux_images", "width", "height", "spec", "program",
+        "texts", "_image", "_labels",
+    )  # fmt: skip
 
     def __init__(self, cfg: PhysicsConfig):
         self.cfg = cfg

@@ -3,11 +3,12 @@ for ``--documents`` read the page, ask the LLM for SVG, render it safely, then t
 
 from __future__ import annotations
 
-from pipelines.diagram.stages import DecideDiagram, VerifyDiagram
+from pipelines.diagram.stages import DECISION, VerifyDiagram
 from pipelines.diagram.stages import build_stages as diagram_stages
 from pipelines.physics.config import PhysicsConfig
 from pipelines.physics.documents import ReadPage, RenderDocumentSvg, WriteSvg
 from pipelines.physics.kinds import KINDS
+from synth.decision import Decide
 from synth.stage import Stage
 
 
@@ -18,6 +19,6 @@ def build_stages(cfg: PhysicsConfig) -> list[Stage]:
             WriteSvg(cfg),
             RenderDocumentSvg(cfg),
             VerifyDiagram(cfg.verify.ocr),
-            DecideDiagram(cfg.thresholds.max_label_ned, cfg.thresholds.max_changed_outside),
+            Decide(DECISION, cfg.thresholds),
         ]
     return diagram_stages(cfg, KINDS, "physics")

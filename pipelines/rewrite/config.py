@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from synth.llm import LlmTransformConfig
+from synth.llm import LlmConfig, LlmTransformConfig
 
 SYSTEM = (
     "You rewrite image-editing instructions for a training set. Give {n} different natural phrasings of the "
@@ -17,6 +17,7 @@ SYSTEM = (
 
 class RewriteConfig(LlmTransformConfig):
     pipeline: Literal["rewrite"] = "rewrite"
+    llm: LlmConfig = LlmConfig(temperature=0.7)  # phrasings should differ (as configs/rewrite.yaml)
     variants: int = Field(3, ge=1, le=10, description="phrasings asked for per row")
     tasks: list[Literal["edit", "t2i", "und"]] = Field(
         default_factory=lambda: ["edit"], description="rows of these tasks are rewritten; others pass"

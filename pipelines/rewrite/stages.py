@@ -7,7 +7,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.rewrite.config import RewriteConfig
-from synth.llm import Failure, LlmStage, Request, record_answer, string_list
+from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer, string_list
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -50,21 +50,20 @@ class Rewrite(LlmStage, Stage):
         self.llm_cfg = cfg.llm
         self.schema, self.parse = string_list("rewrites", cfg.variants, cfg.max_chars)
 
-    def process_batch(self, rows: list[Row]) -> list[Row]:
-        work = [r for r in rows if r.get("task") in self.cfg.tasks and r.get("instruction")]
-        requests = []
-        for row in work:
+    def ask(self, rows: list[Row]) -> list[Job]:
+        jobs = []
+        for row in rows:
+            if row.get("task") not in self.cfg.tasks or not row.get("instruction"):
+                continue
             lang = "zh" if row.get("language") == "zh" else "en"
             system = self.cfg.prompt.format(n=self.cfg.variants, language=LANGUAGE[lang])
             user = json.dumps({"instruction": row["instruction"], "keep": protected(row)}, ensure_ascii=False)
-            requests.append(Request([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                                    schema=self.schema, seed=row["seed"] % 2**31))  # fmt: skip
-        answers = self.client.run(requests, validate=self.parse) if requests else []
-        for row, got in zip(work, answers, strict=True):
-            self._apply(row, got)
-        return rows
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            request = Request(messages, schema=self.schema, seed=row["seed"] % 2**31, validate=self.parse)
+            jobs.append((row, request, None))
+        return jobs
 
-    def _apply(self, row: Row, got) -> None:
+    def apply(self, row: Row, got: Answer | Failure, context: None) -> None:
         if isinstance(got, Failure):
             mark(row, got.reason, got.detail)
             return

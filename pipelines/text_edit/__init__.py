@@ -5,10 +5,11 @@ correctness, removal and preservation."""
 from typing import Any
 
 from pipelines.text_edit.config import TextEditConfig
-from pipelines.text_edit.real import source_rows
-from pipelines.text_edit.stages import build_stages
+from pipelines.text_edit.real import SOURCE_KEYS, source_rows
+from pipelines.text_edit.stages import DECISION, build_stages
+from pipelines.text_render.config import pin_fonts
 from synth.inputs import plan_inputs as plan_input_files
-from synth.pipeline import Pipeline, RunIdentity, Unit, generated_rows
+from synth.pipeline import GENERATED_KEYS, Pipeline, RunIdentity, Unit, generated_rows
 from synth.stage import Row
 
 
@@ -23,6 +24,10 @@ def rows(cfg: TextEditConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
     return source_rows(cfg, ident, unit) if cfg.inputs else generated_rows(cfg, ident, unit)
 
 
+def source_keys(cfg: TextEditConfig) -> tuple[str, ...]:
+    return SOURCE_KEYS if cfg.inputs else GENERATED_KEYS
+
+
 PIPELINE = Pipeline(
     name="text_edit",
     domain="text",
@@ -32,4 +37,7 @@ PIPELINE = Pipeline(
     build_stages=build_stages,
     source=rows,
     plan_inputs=plan_inputs,
+    decide=DECISION,
+    source_keys=source_keys,
+    pin=pin_fonts,
 )

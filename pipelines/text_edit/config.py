@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from pipelines.text_render.config import FontsConfig, RenderConfig, SourcesConfig, _weights
-from synth.config import PipelineConfig, Strict
-from synth.ocr import OcrConfig
+from pipelines.text_render.config import FontsConfig, RenderConfig, SourcesConfig
+from synth.config import PipelineConfig, RuntimeConfig, Strict
+from synth.evaluate.text_edit import Thresholds
+from synth.ocr import OcrVerifyConfig
+from synth.sampling import check_weights
 
 Op = Literal[
     "replace",
@@ -34,23 +36,7 @@ class EditConfig(Strict):
     attempts: int = Field(4, ge=1, le=20, description="scenes drawn before a row is rejected render_error")
     mask_dilate: int = Field(6, ge=0, le=64, description="pixels the edit mask grows beyond the drawn text")
 
-    _check = field_validator("ops")(_weights)
-
-
-class VerifyConfig(Strict):
-    ocr: OcrConfig = OcrConfig()
-
-
-class Thresholds(Strict):
-    """The verifier's cuts (decision keys: not in the content hash)."""
-
-    max_ned: float = Field(
-        0.2, ge=0, le=1, description="correctness: worst new line's normalised edit distance"
-    )
-    removal: float = Field(
-        0.5, ge=0, le=2, description="removal: the read must move this share of the way from old to new text"
-    )
-    min_psnr: float = Field(40.0, ge=0, le=100, description="preservation: dB outside the edit mask")
+    _check = field_validator("ops")(check_weights)
 
 
 class RealConfig(Strict):
@@ -73,11 +59,13 @@ class RealConfig(Strict):
     inpaint_radius: int = Field(5, ge=1, le=50, description="opencv: inpainting radius")
     font_candidates: int = Field(12, ge=1, description="faces compared when matching the font")
 
-    _check = field_validator("ops")(_weights)
+    _check = field_validator("ops")(check_weights)
 
 
 class TextEditConfig(PipelineConfig):
     pipeline: Literal["text_edit"] = "text_edit"
+    runtime_keys: ClassVar[tuple[str, ...]] = ("fonts.pinned",)
+    runtime: RuntimeConfig = RuntimeConfig(unit_size=50)  # as configs/text_edit.yaml
     inputs: list[str] = Field(
         default_factory=list, description="photos with text (real scenes); empty = virtual"
     )
@@ -86,6 +74,6 @@ class TextEditConfig(PipelineConfig):
     render: RenderConfig = RenderConfig()
     sources: SourcesConfig = SourcesConfig()
     edit: EditConfig = EditConfig()
-    verify: VerifyConfig = VerifyConfig()
+    verify: OcrVerifyConfig = OcrVerifyConfig()
     thresholds: Thresholds = Thresholds()
     real: RealConfig = RealConfig()

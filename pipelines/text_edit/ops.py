@@ -32,6 +32,7 @@ from pipelines.text_render.texts import TextSource
 from renderers.text.color import NAMED, contrast, hex_color, luminance, parse_hex, region_luminance_range
 from renderers.text.render import Rendered
 from synth.fonts import FontFace, FontRegistry
+from synth.sampling import NotApplicable, pick
 
 ROLE_NAMES = {
     "title": ("title", "标题"),
@@ -43,10 +44,6 @@ ROLE_NAMES = {
 SHORT = 40  # characters: longer texts are referred to by role and place, not quoted whole
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
-
-
-class NotApplicable(Exception):  # noqa: N818 - control flow, not an error: try another scene
-    """This scene offers the operation no suitable block or text."""
 
 
 @dataclass
@@ -91,12 +88,6 @@ def pin(spec: dict[str, Any], rendered: Rendered) -> dict[str, Any]:
 # helpers
 
 
-def _pick(rng: np.random.Generator, options: list):
-    if not options:
-        raise NotApplicable("nothing to choose from")
-    return options[int(rng.integers(len(options)))]
-
-
 def _is_zh(block: dict) -> bool:
     return block["language"] == "zh"
 
@@ -134,7 +125,7 @@ def new_word(rng: np.random.Generator, texts: TextSource, like: str, zh: bool, a
             pool = [w for w in _LATIN_WORD.findall(text) if abs(len(w) - len(like)) <= 2]
             pool = [w for w in pool if w.lower() not in avoid.lower()]
         if pool:
-            word = _pick(rng, pool)
+            word = pick(rng, pool)
             return word if zh else _match_case(word, like)
     raise NotApplicable("no replacement word found")
 
@@ -167,7 +158,7 @@ def _with_text(spec: dict, i: int, text: str) -> dict:
 
 
 def _choose_block(rng, spec, rendered, ok) -> int:
-    return _pick(rng, [i for i, b in enumerate(spec["blocks"]) if ok(i, b)])
+    return pick(rng, [i for i, b in enumerate(spec["blocks"]) if ok(i, b)])
 
 
 def _boxes_clear(box: list[float], others: list[list[float]], w: int, h: int, margin: float = 8) -> bool:
@@ -197,7 +188,7 @@ def replace(rng, spec, rendered, ctx, hint=None) -> Edit:
         return Edit(
             "replace", _with_text(spec, i, new), [i], [i], {"old": block["text"], "new": new}, removal=True
         )
-    s, e = _pick(rng, spans(block["text"], zh))
+    s, e = pick(rng, spans(block["text"], zh))
     old = block["text"][s:e]
     new = new_word(rng, ctx.texts, old, zh, avoid=block["text"])
     text = block["text"][:s] + new + block["text"][e:]
@@ -207,14 +198,14 @@ def replace(rng, spec, rendered, ctx, hint=None) -> Edit:
 def delete(rng, spec, rendered, ctx, hint=None) -> Edit:
     short = [i for i, b in enumerate(spec["blocks"]) if len(b["text"]) <= SHORT and "\n" not in b["text"]]
     if len(spec["blocks"]) > 1 and short and rng.random() < 0.5:
-        i = _pick(rng, short)
+        i = pick(rng, short)
         target = copy.deepcopy(spec)
         del target["blocks"][i]
         text = spec["blocks"][i]["text"]
         return Edit("delete", target, [i], [], {"old": text, "new": ""}, removal=True)
     i = _choose_block(rng, spec, rendered, lambda i, b: len(spans(b["text"], _is_zh(b))) >= 2)
     block = spec["blocks"][i]
-    s, e = _pick(rng, spans(block["text"], _is_zh(block)))
+    s, e = pick(rng, spans(block["text"], _is_zh(block)))
     old = block["text"][s:e]
     text = re.sub(r"[ \t]{2,}", " ", block["text"][:s] + block["text"][e:]).strip()
     if not text.strip():
@@ -226,7 +217,7 @@ def insert(rng, spec, rendered, ctx, hint=None) -> Edit:
     i = _choose_block(rng, spec, rendered, lambda i, b: spans(b["text"], _is_zh(b)))
     block = spec["blocks"][i]
     zh = _is_zh(block)
-    s, e = _pick(rng, spans(block["text"], zh))
+    s, e = pick(rng, spans(block["text"], zh))
     anchor = block["text"][s:e]
     word = new_word(rng, ctx.texts, anchor, zh, avoid=block["text"])
     if not zh:
@@ -248,7 +239,7 @@ def color(rng, spec, rendered, ctx, hint=None) -> Edit:
         if sum(abs(a - b) for a, b in zip(rgb, current, strict=True)) > 150
         and min(contrast(luminance(rgb), lo), contrast(luminance(rgb), hi)) >= ctx.min_contrast
     ]
-    en, zh, rgb = _pick(rng, options)
+    en, zh, rgb = pick(rng, options)
     target = copy.deepcopy(spec)
     target["blocks"][i]["color"] = hex_color(rgb)
     return Edit("color", target, [i], [i], {**describe(block, i, rendered), "color_en": en, "color_zh": zh})
@@ -275,10 +266,10 @@ def font(rng, spec, rendered, ctx, hint=None) -> Edit:
     same_family = [f for f in faces if f.family == current.family and f.bold != current.bold and not f.italic]
     other_kind = [f for f in faces if f.kind != current.kind and not f.italic]
     if same_family and (rng.random() < 0.5 or not other_kind):
-        face = _pick(rng, same_family)
+        face = pick(rng, same_family)
         style = ("bold", "粗体") if face.bold else ("regular weight", "常规字重")
     else:
-        face = _pick(rng, other_kind)
+        face = pick(rng, other_kind)
         style = {"serif": ("a serif typeface", "衬线字体"), "sans-serif": ("a sans-serif typeface", "无衬线字体"),
                  "monospace": ("a monospace typeface", "等宽字体")}.get(face.kind, (face.family, face.family))  # fmt: skip
     target = copy.deepcopy(spec)
@@ -327,7 +318,7 @@ def move(rng, spec, rendered, ctx, hint=None) -> Edit:
             if _boxes_clear(moved, others, w, h, margin=12):
                 moves.append((name, ox, oy))
                 break
-    name, ox, oy = _pick(rng, moves)
+    name, ox, oy = pick(rng, moves)
     target = copy.deepcopy(spec)
     b = block["box"]
     target["blocks"][i]["box"] = [b[0] + ox, b[1] + oy, b[2] + ox, b[3] + oy]
@@ -350,7 +341,7 @@ def case(rng, spec, rendered, ctx, hint=None) -> Edit:
     modes = {"upper": (text.upper(), "uppercase", "全部大写"), "lower": (text.lower(), "lowercase", "全部小写"),
              "title": (text.title(), "title case", "首字母大写")}  # fmt: skip
     options = [(k, v) for k, v in modes.items() if v[0] != text]
-    _, (new, en, zh) = _pick(rng, options)
+    _, (new, en, zh) = pick(rng, options)
     return Edit("case", _with_text(spec, i, new), [i], [i],
                 {**describe(block, i, rendered), "old": text, "new": new, "case_en": en, "case_zh": zh},
                 case_sensitive=True)  # fmt: skip
@@ -359,8 +350,8 @@ def case(rng, spec, rendered, ctx, hint=None) -> Edit:
 def prepare_translate(rng, spec, ctx) -> tuple[dict, dict]:
     """Source side of a translation: one short block set to a phrase whose translation is known."""
     candidates = [i for i, b in enumerate(spec["blocks"]) if b["role"] in ("title", "subtitle", "footer")]
-    i = _pick(rng, candidates)
-    en, zh = _pick(rng, list(phrases()))
+    i = pick(rng, candidates)
+    en, zh = pick(rng, list(phrases()))
     block = spec["blocks"][i]
     text = zh if _is_zh(block) else en
     face = _face_for(rng, ctx, text, "zh" if _is_zh(block) else "en", block["font"])
@@ -372,7 +363,7 @@ def prepare_translate(rng, spec, ctx) -> tuple[dict, dict]:
 def _face_for(rng, ctx: Context, text: str, language: str, like: dict) -> FontFace:
     faces = ctx.fonts.for_text(text, "han" if language == "zh" else "latin")
     same_weight = [f for f in faces if f.bold == like.get("bold", False) and not f.italic]
-    return _pick(rng, same_weight or faces)
+    return pick(rng, same_weight or faces)
 
 
 def translate(rng, spec, rendered, ctx, hint=None) -> Edit:
@@ -402,13 +393,13 @@ def reflow(rng, spec, rendered, ctx, hint=None) -> Edit:
     text, zh = block["text"], _is_zh(block)
     longer = rng.random() < 0.6
     if longer:  # one word becomes a phrase of three (English) or four two-character words
-        s, e = _pick(rng, spans(text, zh))
+        s, e = pick(rng, spans(text, zh))
         words = [new_word(rng, ctx.texts, "word", zh, avoid=text) for _ in range(4 if zh else 3)]
         new = "".join(words) if zh else _match_case(" ".join(words), text[s:e])
     else:  # a phrase of four words (eight Han characters) becomes one word
         if zh:
             runs = [m for m in _HAN_RUN.finditer(text) if m.end() - m.start() >= 8]
-            m = _pick(rng, runs)
+            m = pick(rng, runs)
             s = m.start() + 2 * int(rng.integers((m.end() - m.start() - 8) // 2 + 1))
             e = s + 8
         else:
@@ -431,13 +422,13 @@ def prepare_instance(rng, spec, ctx) -> tuple[dict, dict]:
         if spans(b["text"], _is_zh(b)) and "\n" not in b["text"]:
             by_language.setdefault(b["language"], []).append(i)
     pairs = [v for v in by_language.values() if len(v) >= 2]
-    ids = _pick(rng, pairs)
+    ids = pick(rng, pairs)
     a, b = (ids[k] for k in rng.permutation(len(ids))[:2])
     zh = spec["blocks"][a]["language"] == "zh"
     ta, tb = spec["blocks"][a]["text"], spec["blocks"][b]["text"]
-    sa, ea = _pick(rng, spans(ta, zh))
+    sa, ea = pick(rng, spans(ta, zh))
     word = ta[sa:ea]
-    sb, eb = _pick(rng, spans(tb, zh))
+    sb, eb = pick(rng, spans(tb, zh))
     out = copy.deepcopy(spec)
     out["blocks"][b]["text"] = tb[:sb] + (word if zh else _match_case(word, tb[sb:eb])) + tb[eb:]
     if (out["blocks"][b]["text"] if zh else out["blocks"][b]["text"].lower()).count(

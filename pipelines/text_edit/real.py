@@ -24,8 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from pipelines.text_edit.config import TextEditConfig
-from pipelines.text_edit.ops import Edit, NotApplicable, new_word, spans
-from pipelines.text_render.sampler import choice
+from pipelines.text_edit.ops import Edit, new_word, spans
 from pipelines.text_render.texts import TextSource
 from renderers.text.layout import load_font
 from synth.evaluate.text import normalize_text
@@ -36,14 +35,20 @@ from synth.imageio import DecodeError, decode, encode_png
 from synth.inputs import read_unit
 from synth.ocr import OcrText, make_ocr
 from synth.pipeline import RunIdentity, Unit
+from synth.sampling import NotApplicable, choice
 from synth.schema import image_value
 from synth.stage import Resources, Row, Stage, mark
 
 _HAN = "\u4e00-\u9fff"
 
 
+#: What :func:`source_rows` gives each row.
+SOURCE_KEYS = ("sample_id", "seed", "domain", "subdomain", "task", "generator", "meta", "_bytes", "_ref")
+
+
 def source_rows(cfg: TextEditConfig, ident: RunIdentity, unit: Unit) -> list[Row]:
-    """One row per input photo; its seed comes from its sample id (the same photo, the same edit)."""
+    """One row per input photo (the keys of :data:`SOURCE_KEYS`); its seed comes from its sample id
+    (the same photo, the same edit)."""
     rows = []
     for raw in read_unit(unit, cfg.image_column, "caption", cfg.real.max_bytes):
         row: Row = {
@@ -266,7 +271,12 @@ class RealEdit(Stage):
     keeps_model = True
     error_reason = "ocr_error"
     resources: ClassVar = Resources(cpus=1)
-    writes = ("source_image", "target_image", "aux_images", "texts", "spec", "meta")
+    reads = ("seed", "meta", "_bytes", "_ref")
+    writes = (
+        "subdomain", "language", "source_image", "target_image", "aux_images", "width", "height",
+        "texts", "spec", "scores", "license", "meta",
+        "_source", "_target", "_mask", "_edit", "_old_lines", "_new_lines",
+    )  # fmt: skip
 
     def __init__(self, cfg: TextEditConfig):
         self.cfg = cfg

@@ -38,7 +38,7 @@ def write_sample_scenes(folder: str | Path, n: int = 6) -> dict[str, str]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pool = PhotoPool(None)
-    by_name = {p.ref.split(":")[-1]: p for p in pool.photos}
+    by_name = {ref.split(":")[-1]: pool.load(ref) for ref in pool}
     faces = [
         f for f in FontRegistry(exclude=["Math", "Mono", "Italic", "Oblique"]).require("latin") if f.bold
     ]
@@ -51,7 +51,7 @@ def write_sample_scenes(folder: str | Path, n: int = 6) -> dict[str, str]:
         texts = [(SIGNS[(2 * i) % len(SIGNS)], [120, 90, 650, 190], (48, 64))]
         if i % 2:
             texts.append((SIGNS[(2 * i + 1) % len(SIGNS)], [160, 380, 610, 460], (36, 48)))
-        image = render(_scene(photo.ref, photo.digest, texts, face, (w, h)), pool.load(photo)).image
+        image = render(_scene(photo.ref, photo.digest, texts, face, (w, h)), photo.pixels).image
         file = f"sign_{i:02d}.{'jpg' if i % 2 else 'png'}"
         Image.fromarray(image).save(folder / file, quality=92)
         expected[file] = "kept"
@@ -61,11 +61,11 @@ def write_sample_scenes(folder: str | Path, n: int = 6) -> dict[str, str]:
     expected["no_text.png"] = "no_text_found"
     coffee = by_name["coffee"]
     tiny = render(_scene(coffee.ref, coffee.digest, [("tiny print here", [300, 250, 420, 262], (8, 9))], face,
-                         (768, 576)), pool.load(coffee)).image  # fmt: skip
+                         (768, 576)), coffee.pixels).image  # fmt: skip
     Image.fromarray(tiny).save(folder / "tiny_text.png")
     expected["tiny_text.png"] = "text_too_small"
     edge = render(_scene(coffee.ref, coffee.digest, [("Edge Sign", [0, 0, 300, 70], (48, 56))], face, (768, 576)),
-                  pool.load(coffee)).image  # fmt: skip
+                  coffee.pixels).image  # fmt: skip
     Image.fromarray(edge).save(folder / "text_at_edge.png")
     expected["text_at_edge.png"] = "text_at_border"
     data = (folder / "sign_01.jpg").read_bytes()

@@ -1,6 +1,6 @@
 """The stages of ``synth text-edit``: draw a source/target pair, write its instructions, verify the
-edit by OCR and pixels, decide. The checks themselves live in ``synth.evaluate.text_edit``, shared
-with ``synth eval text-edit``."""
+edit by OCR and pixels, decide (from the stored scores: ``--rethreshold`` re-decides). The checks
+themselves live in ``synth.evaluate.text_edit``, shared with ``synth eval text-edit``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import numpy as np
 
 from pipelines.text_edit.config import TextEditConfig
 from pipelines.text_edit.instructions import instructions
-from pipelines.text_edit.ops import OPERATIONS, PREPARE, Context, Edit, NotApplicable, pin
-from pipelines.text_render.sampler import choice, sample_spec
+from pipelines.text_edit.ops import OPERATIONS, PREPARE, Context, Edit, pin
+from pipelines.text_render.sampler import sample_spec
 from pipelines.text_render.texts import TextSource
 from renderers.text.render import PLAN_VERSION, Rendered, RenderError, block_layer, render
+from synth.decision import Decide, Decision, Verdict
 from synth.evaluate.text_edit import (
     Thresholds,
     correctness,
@@ -26,7 +27,8 @@ from synth.evaluate.text_edit import (
 from synth.fonts import face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
-from synth.ocr import make_ocr
+from synth.ocr import make_ocr, recognize_crops
+from synth.sampling import NotApplicable, choice
 from synth.schema import image_value, to_json
 from synth.sources import PhotoPool
 from synth.stage import Resources, Row, Stage, mark
@@ -116,7 +118,12 @@ class DrawEdit(Stage):
 
     name = "draw"
     error_reason = "render_error"
-    writes = ("source_image", "target_image", "aux_images", "texts", "spec", "program", "meta")
+    reads = ("seed",)
+    writes = (
+        "domain", "subdomain", "task", "language", "source_image", "target_image", "aux_images",
+        "width", "height", "texts", "spec", "program", "scores", "license", "meta",
+        "_source", "_target", "_mask", "_edit", "_old_lines", "_new_lines", "_fonts",
+    )  # fmt: skip
 
     def __init__(self, cfg: TextEditConfig):
         self.cfg = cfg
@@ -139,15 +146,15 @@ class DrawEdit(Stage):
         op = choice(rng, self.cfg.edit.ops)
         last: Exception | None = None
         for attempt in range(1, self.cfg.edit.attempts + 1):  # noqa: B007 - scenes that cannot take the edit are redrawn
-            spec = sample_spec(
-                rng, self.scene_cfg[op], self.fonts, self.ctx.texts, self.photos.photos if self.photos else []
-            )
+            spec = sample_spec(rng, self.scene_cfg[op], self.fonts, self.ctx.texts, self.photos or [])
             photo = None
             if spec["background"]["kind"] == "photo":
                 try:
-                    photo = self.photos.load(self.photos.by_ref[spec["background"]["ref"]])
+                    picked = self.photos.load(spec["background"]["ref"])
                 except DecodeError as e:
                     return mark(row, e.reason, str(e))
+                spec["background"]["digest"] = picked.digest
+                photo = picked.pixels
             try:
                 pinned, source, edit, target = draw_edit(rng, op, spec, photo, self.ctx)
                 break
@@ -202,7 +209,7 @@ class WriteInstructions(Stage):
     own so that an LLM rewriting stage can follow or replace it."""
 
     name = "instructions"
-    reads = ("spec",)
+    reads = ("spec", "seed", "language")
     writes = ("instruction", "instructions")
 
     def process_row(self, row: Row) -> Row:
@@ -221,8 +228,8 @@ class VerifyEdit(Stage):
     keeps_model = True
     error_reason = "ocr_error"
     resources: ClassVar = Resources(cpus=1)
-    reads = ("_source", "_target", "_mask", "_edit")
-    writes = ("scores",)
+    reads = ("scores", "meta", "_source", "_target", "_mask", "_edit", "_old_lines", "_new_lines")
+    writes = ("scores", "meta")
 
     def __init__(self, cfg: TextEditConfig):
         self.cfg = cfg
@@ -231,19 +238,15 @@ class VerifyEdit(Stage):
         self.ocr = make_ocr(self.cfg.verify.ocr)
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
-        crops, owners = [], []
-        for r, row in enumerate(rows):
-            for t in row["_new_lines"]:
-                crops.append(polygon_crop(row["_target"], t["polygon"]))
-                owners.append((r, "new"))
-            if row["_edit"].removal:
-                for t in row["_old_lines"]:
-                    crops.append(polygon_crop(row["_target"], t["polygon"]))
-                    owners.append((r, "old"))
-        reads = [text for text, _ in self.ocr.recognize(crops)] if crops else []
-        got: dict[tuple[int, str], list[str]] = {}
-        for key, text in zip(owners, reads, strict=True):
-            got.setdefault(key, []).append(text)
+        def crops():
+            for r, row in enumerate(rows):
+                for t in row["_new_lines"]:
+                    yield (r, "new"), polygon_crop(row["_target"], t["polygon"])
+                if row["_edit"].removal:
+                    for t in row["_old_lines"]:
+                        yield (r, "old"), polygon_crop(row["_target"], t["polygon"])
+
+        got = {key: [text for text, _ in reads] for key, reads in recognize_crops(self.ocr, crops()).items()}
         for r, row in enumerate(rows):
             edit: Edit = row["_edit"]
             expected = [t["text"] for t in row["_new_lines"]]
@@ -269,21 +272,13 @@ class VerifyEdit(Stage):
         return rows
 
 
-class DecideEdit(Stage):
-    """Applies the ``thresholds``: the only place they are read; the first failed check is the detail."""
+def decide(scores: dict[str, float], row: Row, t: Thresholds) -> Verdict:
+    """``verify_failed`` naming the first check that fails (correctness, removal, preservation)."""
+    failed = judge(scores, t)
+    return ("verify_failed", failed) if failed else None
 
-    name = "decide"
-    reads = ("scores",)
 
-    def __init__(self, cfg: TextEditConfig):
-        t = cfg.thresholds
-        self.thresholds = Thresholds(t.max_ned, t.removal, t.min_psnr)
-
-    def process_row(self, row: Row) -> Row:
-        failed = judge(row["scores"], self.thresholds)
-        if failed:
-            mark(row, "verify_failed", failed)
-        return row
+DECISION = Decision(decide, frozenset({"verify_failed"}))
 
 
 def build_stages(cfg: TextEditConfig) -> list[Stage]:
@@ -291,4 +286,4 @@ def build_stages(cfg: TextEditConfig) -> list[Stage]:
     from pipelines.text_edit.real import RealEdit
 
     first = RealEdit(cfg) if cfg.inputs else DrawEdit(cfg)
-    return [first, WriteInstructions(), VerifyEdit(cfg), DecideEdit(cfg)]
+    return [first, WriteInstructions(), VerifyEdit(cfg), Decide(DECISION, cfg.thresholds)]

@@ -7,6 +7,7 @@ a pure function of the spec (plus the photo's pixels).
 from __future__ import annotations
 
 import colorsys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from pipelines.text_render.config import TextRenderConfig
 from pipelines.text_render.texts import TextSource
 from renderers.text.color import NAMED, hex_color
 from synth.fonts import FontFace, FontRegistry
-from synth.sources import Photo
+from synth.sampling import choice
 
 # role, box (fractions x0, y0, x1, y1), font sizes (fractions of height), align, max lines
 TEMPLATES: dict[str, list[tuple]] = {
@@ -55,12 +56,6 @@ PHOTO_BLOCKS = [
 TEXTURES = ["noise", "paper", "stripes", "dots"]
 
 
-def choice(rng: np.random.Generator, weights: dict[str, float]) -> str:
-    keys = sorted(weights)
-    p = np.array([weights[k] for k in keys], np.float64)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
-
-
 def _random_color(rng: np.random.Generator, light: bool | None = None) -> tuple[int, int, int]:
     """A random colour in HSV, light or dark when asked."""
     h, s = rng.random(), rng.uniform(0.2, 0.9)
@@ -75,9 +70,11 @@ def _random_color(rng: np.random.Generator, light: bool | None = None) -> tuple[
 
 
 def sample_background(
-    rng: np.random.Generator, kind: str, photos: list[Photo]
+    rng: np.random.Generator, kind: str, photos: Sequence[str]
 ) -> tuple[dict[str, Any], bool]:
-    """A background spec and whether it is light (to pick text colours that tend to contrast)."""
+    """A background spec and whether it is light (to pick text colours that tend to contrast).
+    ``photos`` are the refs of the photo pool; a photo spec gets its ``digest`` from the stage that
+    reads the picked photo (the pool is never read whole)."""
     light = bool(rng.random() < 0.6)
     c0 = _random_color(rng, light)
     c1 = tuple(int(np.clip(v + rng.integers(-50, 51), 0, 255)) for v in c0)
@@ -100,9 +97,9 @@ def sample_background(
             "period": int(rng.integers(16, 48)),
             "colors": [hex_color(c0), hex_color(c1)],
         }, light
-    photo = photos[int(rng.integers(len(photos)))]
+    ref = photos[int(rng.integers(len(photos)))]
     crop = [round(float(rng.random()), 3), round(float(rng.random()), 3)]
-    return {"kind": "photo", "ref": photo.ref, "digest": photo.digest, "crop": crop}, light
+    return {"kind": "photo", "ref": ref, "crop": crop}, light
 
 
 def _font_for(rng: np.random.Generator, fonts: FontRegistry, text: str, language: str, role: str) -> FontFace:
@@ -136,7 +133,7 @@ def sample_spec(
     cfg: TextRenderConfig,
     fonts: FontRegistry,
     texts: TextSource,
-    photos: list[Photo],
+    photos: Sequence[str],
 ) -> dict[str, Any]:
     r = cfg.render
     width, height = r.sizes[int(rng.integers(len(r.sizes)))]

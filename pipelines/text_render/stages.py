@@ -1,22 +1,24 @@
-"""The stages of ``synth text-render``: draw, verify by OCR, decide."""
+"""The stages of ``synth text-render``: draw, verify by OCR, decide (from the stored scores, so
+``--rethreshold`` re-decides without drawing or reading again)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 
-from pipelines.text_render.config import TextRenderConfig
+from pipelines.text_render.config import TextRenderConfig, Thresholds
 from pipelines.text_render.prompts import prompts
 from pipelines.text_render.sampler import sample_spec
 from pipelines.text_render.texts import TextSource
 from renderers.text.render import PLAN_VERSION, RenderError, render
+from synth.decision import Decide, Decision, Verdict, meta_of
 from synth.evaluate.text import crop_box, ned
 from synth.fonts import face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
-from synth.ocr import make_ocr
+from synth.ocr import make_ocr, recognize_crops
 from synth.schema import image_value, to_json
 from synth.sources import PhotoPool
 from synth.stage import Resources, Row, Stage, mark
@@ -29,7 +31,11 @@ class RenderText(Stage):
 
     name = "render"
     error_reason = "render_error"
-    writes = ("target_image", "instruction", "instructions", "texts", "spec", "program")
+    reads = ("seed",)
+    writes = (
+        "domain", "subdomain", "task", "language", "instruction", "instructions", "target_image",
+        "width", "height", "texts", "spec", "program", "scores", "license", "meta", "_image", "_fonts",
+    )  # fmt: skip
 
     def __init__(self, cfg: TextRenderConfig):
         self.cfg = cfg
@@ -51,17 +57,15 @@ class RenderText(Stage):
         rng = sample_rng(row["seed"])
         error = None
         for attempt in range(1, MAX_ATTEMPTS + 1):  # noqa: B007 - a scene that cannot be laid out is redrawn
-            spec = sample_spec(
-                rng, self.cfg, self.fonts, self.texts, self.photos.photos if self.photos else []
-            )
+            spec = sample_spec(rng, self.cfg, self.fonts, self.texts, self.photos or [])
             photo, caption = None, (None, None)
             if spec["background"]["kind"] == "photo":
-                ref = self.photos.by_ref[spec["background"]["ref"]]
-                caption = (ref.caption_en, ref.caption_zh)
                 try:
-                    photo = self.photos.load(ref)
+                    picked = self.photos.load(spec["background"]["ref"])
                 except DecodeError as e:
                     return mark(row, e.reason, str(e))
+                spec["background"]["digest"] = picked.digest
+                photo, caption = picked.pixels, (picked.caption_en, picked.caption_zh)
             try:
                 out = render(spec, photo)
                 break
@@ -107,8 +111,8 @@ class VerifyOcr(Stage):
     keeps_model = True
     error_reason = "ocr_error"
     resources: ClassVar = Resources(cpus=1)
-    reads = ("texts", "_image")
-    writes = ("scores",)
+    reads = ("texts", "scores", "meta", "_image", "_index")
+    writes = ("scores", "meta")
 
     def __init__(self, cfg: TextRenderConfig):
         self.cfg = cfg
@@ -117,14 +121,16 @@ class VerifyOcr(Stage):
         self.ocr = make_ocr(self.cfg.verify.ocr)
 
     def process_batch(self, rows: list[Row]) -> list[Row]:
-        crops, owners = [], []
-        for r, row in enumerate(rows):
-            for t, text in enumerate(row["texts"]):
-                crops.append(crop_box(row["_image"], text["bbox"]))
-                owners.append((r, t))
-        reads = self.ocr.recognize(crops)
+        got = recognize_crops(
+            self.ocr,
+            (
+                ((r, t), crop_box(row["_image"], text["bbox"]))
+                for r, row in enumerate(rows)
+                for t, text in enumerate(row["texts"])
+            ),
+        )
         per_row: dict[int, list[tuple[float, float, str, str]]] = {}
-        for (r, t), (read, conf) in zip(owners, reads, strict=True):
+        for (r, t), [(read, conf)] in got.items():
             expected = rows[r]["texts"][t]["text"]
             per_row.setdefault(r, []).append((ned(expected, read), conf, expected, read))
         every = self.cfg.verify.full_pass_every
@@ -140,7 +146,8 @@ class VerifyOcr(Stage):
             if every and row["_index"] % every == 0:
                 scores["stray_text"] = float(self._stray_text(row))
             row["scores"] = scores
-            row["_worst_read"] = worst
+            # what the decision names when the worst line fails, stored so it can decide again
+            row["meta"] = {**row["meta"], "ocr_worst": {"text": worst[2], "read": worst[3]}}
         return rows
 
     def _stray_text(self, row: Row) -> int:
@@ -161,21 +168,17 @@ class VerifyOcr(Stage):
         return stray
 
 
-class DecideOcr(Stage):
-    """Applies ``thresholds.max_ned`` to the scores: the only place the threshold is read."""
+def decide(scores: dict[str, float], row: Row, t: Thresholds) -> Verdict:
+    """``ocr_mismatch`` when the worst line's NED exceeds ``thresholds.max_ned``, naming that line."""
+    worst = scores["ocr_ned_max"]
+    if worst <= t.max_ned:
+        return None
+    line: dict[str, Any] = meta_of(row)["ocr_worst"]
+    return "ocr_mismatch", f"{line['text']!r} read as {line['read']!r} (NED {worst:.2f} > {t.max_ned})"
 
-    name = "decide"
-    reads = ("scores",)
 
-    def __init__(self, cfg: TextRenderConfig):
-        self.max_ned = cfg.thresholds.max_ned
-
-    def process_row(self, row: Row) -> Row:
-        score, _, expected, read = row["_worst_read"]
-        if score > self.max_ned:
-            mark(row, "ocr_mismatch", f"{expected!r} read as {read!r} (NED {score:.2f} > {self.max_ned})")
-        return row
+DECISION = Decision(decide, frozenset({"ocr_mismatch"}), reads=("meta",))
 
 
 def build_stages(cfg: TextRenderConfig) -> list[Stage]:
-    return [RenderText(cfg), VerifyOcr(cfg), DecideOcr(cfg)]
+    return [RenderText(cfg), VerifyOcr(cfg), Decide(DECISION, cfg.thresholds)]

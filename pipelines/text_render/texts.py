@@ -9,6 +9,8 @@ import re
 import numpy as np
 from faker import Faker
 
+from synth.sampling import pick
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
@@ -51,26 +53,22 @@ class TextSource:
         return (_zh if language == "zh" else _en)(fake, rng, role)
 
 
-def _pick(rng: np.random.Generator, options: list):
-    return options[int(rng.integers(len(options)))]
-
-
 def _en(fake: Faker, rng: np.random.Generator, role: str) -> str:
     if role == "title":
-        return _pick(
+        return pick(
             rng,
             [
                 lambda: fake.catch_phrase().title(),
                 lambda: fake.company(),
                 lambda: (
-                    f"{fake.city()} {_pick(rng, ['Festival', 'Market', 'Summit', 'Marathon', 'Book Fair'])}"
+                    f"{fake.city()} {pick(rng, ['Festival', 'Market', 'Summit', 'Marathon', 'Book Fair'])}"
                 ),
                 lambda: " ".join(w.title() for w in fake.words(int(rng.integers(2, 4)))),
-                lambda: f"{_pick(rng, ['Grand Opening', 'Big Sale', 'Welcome', 'Open Day'])}",
+                lambda: f"{pick(rng, ['Grand Opening', 'Big Sale', 'Welcome', 'Open Day'])}",
             ],
         )()
     if role == "subtitle":
-        return _pick(
+        return pick(
             rng,
             [
                 lambda: fake.bs().capitalize(),
@@ -80,27 +78,27 @@ def _en(fake: Faker, rng: np.random.Generator, role: str) -> str:
             ],
         )()
     if role == "item":
-        return _pick(
+        return pick(
             rng, [lambda: fake.bs().capitalize(), lambda: fake.job(), lambda: fake.sentence(4).rstrip(".")]
         )()
     if role == "footer":
-        return _pick(rng, [lambda: fake.url(), lambda: fake.phone_number(), lambda: fake.email()])()
+        return pick(rng, [lambda: fake.url(), lambda: fake.phone_number(), lambda: fake.email()])()
     return " ".join(fake.sentence(int(rng.integers(6, 14))) for _ in range(int(rng.integers(1, 3))))
 
 
 def _zh(fake: Faker, rng: np.random.Generator, role: str) -> str:
     if role == "title":
-        return _pick(
+        return pick(
             rng,
             [
                 lambda: fake.company(),
-                lambda: f"{fake.city()}{_pick(rng, ['欢迎您', '美食节', '读书会', '马拉松', '音乐节'])}",
+                lambda: f"{fake.city()}{pick(rng, ['欢迎您', '美食节', '读书会', '马拉松', '音乐节'])}",
                 lambda: "".join(fake.words(int(rng.integers(2, 4)))),
-                lambda: _pick(rng, ["盛大开业", "限时特惠", "新品上市", "年终大促", "开放日"]),
+                lambda: pick(rng, ["盛大开业", "限时特惠", "新品上市", "年终大促", "开放日"]),
             ],
         )()
     if role == "subtitle":
-        return _pick(
+        return pick(
             rng,
             [
                 lambda: fake.address(),
@@ -110,11 +108,11 @@ def _zh(fake: Faker, rng: np.random.Generator, role: str) -> str:
             ],
         )()
     if role == "item":
-        return _pick(
+        return pick(
             rng, [lambda: fake.job(), lambda: "".join(fake.words(int(rng.integers(2, 5)))), fake.company]
         )()
     if role == "footer":
-        return _pick(rng, [lambda: f"电话：{fake.phone_number()}", lambda: fake.url(), fake.address])()
+        return pick(rng, [lambda: f"电话：{fake.phone_number()}", lambda: fake.url(), fake.address])()
     return "".join(
         fake.sentence(int(rng.integers(5, 10))).rstrip(".") + "。" for _ in range(int(rng.integers(1, 3)))
     )

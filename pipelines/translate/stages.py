@@ -7,7 +7,7 @@ import json
 from typing import ClassVar
 
 from pipelines.translate.config import TranslateConfig
-from synth.llm import Failure, LlmStage, Request, record_answer, string_list
+from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer, string_list
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -53,23 +53,22 @@ class Translate(LlmStage, Stage):
         self.cfg = cfg
         self.llm_cfg = cfg.llm
 
-    def process_batch(self, rows: list[Row]) -> list[Row]:
+    def ask(self, rows: list[Row]) -> list[Job]:
         system = self.cfg.prompt.format(language=LANGUAGE[self.cfg.to])
-        work = [(row, sources(row, self.cfg.fields, self.cfg.to)) for row in rows]
-        work = [(row, items) for row, items in work if items]  # nothing to translate: kept as it is
-        requests = []
-        for row, items in work:
+        jobs = []
+        for row in rows:
+            items = sources(row, self.cfg.fields, self.cfg.to)
+            if not items:  # nothing to translate: kept as it is
+                continue
             texts = [t for _, _, t in items]
             user = json.dumps({"strings": texts, "protected": protected(row, texts)}, ensure_ascii=False)
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
             rule, parse = string_list("translations", len(texts), self.cfg.max_chars)
-            requests.append(Request(messages, schema=rule, seed=row["seed"] % 2**31, validate=parse))
-        answers = self.client.run(requests) if requests else []
-        for (row, items), got in zip(work, answers, strict=True):
-            self._apply(row, items, got)
-        return rows
+            request = Request(messages, schema=rule, seed=row["seed"] % 2**31, validate=parse)
+            jobs.append((row, request, items))
+        return jobs
 
-    def _apply(self, row: Row, items: list[tuple[str, str, str]], got) -> None:
+    def apply(self, row: Row, got: Answer | Failure, items: list[tuple[str, str, str]]) -> None:
         if isinstance(got, Failure):
             mark(row, got.reason, got.detail)
             return

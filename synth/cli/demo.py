@@ -7,12 +7,10 @@ from pathlib import Path
 
 import click
 
+import synth
 from pipelines import registry
-from synth.config import default_config_path, load_config
-from synth.preview import write_preview
 from synth.report import summary_line
-from synth.runner import RunError, run_pipeline
-from synth.validate import validate
+from synth.runner import RunError
 
 
 @click.command()
@@ -28,11 +26,11 @@ def demo(out: str, num: int) -> None:
 
     samples = {"curate": (write_sample_photos, "photos with planted duplicates and broken files"),
                "text_edit_real": (write_sample_scenes, "photos with signs, and some without usable text")}  # fmt: skip
-    runs = [(name, name, p) for name, p in registry().items() if not p.needs_llm] + [
-        ("text_edit_real", "text_edit", registry()["text_edit"])
+    runs = [(name, name) for name, p in registry().items() if not p.needs_llm] + [
+        ("text_edit_real", "text_edit")
     ]
     failed = []
-    for folder_name, name, pipeline in runs:
+    for folder_name, name in runs:
         folder = str(Path(out) / folder_name)
         sets = ["seed=7"]
         if folder_name in samples:
@@ -43,11 +41,10 @@ def demo(out: str, num: int) -> None:
             click.echo(f"== {folder_name}: {len(expected)} {what} in {inputs} -> {folder}")
         else:
             click.echo(f"== {folder_name}: {num} samples -> {folder}")
-        cfg = load_config(pipeline.config_model, default_config_path(name), sets)
-        run = run_pipeline(pipeline, cfg, folder, num, overwrite=True)
+        run = synth.run(name, folder, num, overrides=sets, overwrite=True, progress=None)
         click.echo(f"   {summary_line(run['report'])}")
-        result = validate(folder)
-        click.echo(f"   validate: {'OK' if result.ok else 'INVALID'}; preview: {write_preview(folder)}")
+        result = synth.validate(folder)
+        click.echo(f"   validate: {'OK' if result.ok else 'INVALID'}; preview: {synth.preview(folder)}")
         if not result.ok:
             failed.append(folder_name)
     if failed:

@@ -8,12 +8,11 @@ import json
 
 import click
 
+import synth
 from synth.cli.text_edit import text_edit_export
-from synth.config import default_config_path, load_config
+from synth.config import default_config_path
 from synth.pipeline import Pipeline
-from synth.preview import write_preview
 from synth.report import summary_line
-from synth.runner import run_pipeline
 from synth.writer import OutputDir
 
 
@@ -28,7 +27,7 @@ def _common_options(func):
             "config_path",
             type=click.Path(dir_okay=False),
             default=None,
-            help="YAML config instead of the default.",
+            help="YAML config instead of the shipped one (a copy of configs/<name>.yaml, named in --help).",
         ),
         click.option(
             "--set",
@@ -68,15 +67,14 @@ def _runtime_sets(common: dict) -> list[str]:
 
 
 def _run(pipeline: Pipeline, common: dict, sets: list[str], num: int | None = None, **flags) -> None:
-    """Load the config with ``sets``, run, then print where the output went and its counts."""
-    path = common["config_path"] or default_config_path(pipeline.name)
-    cfg = load_config(pipeline.config_model, path, sets)
+    """``synth.run`` with ``sets``, then print where the output went and its counts."""
     out = common["out"]
-    run = run_pipeline(
-        pipeline,
-        cfg,
+    run = synth.run(
+        pipeline.name,
         out,
         num,
+        overrides=sets,
+        config=common["config_path"],
         overwrite=common["overwrite"],
         retry_errors=common["retry_errors"],
         progress=not common["quiet"],
@@ -87,7 +85,7 @@ def _run(pipeline: Pipeline, common: dict, sets: list[str], num: int | None = No
         if state != "on":
             click.echo(f"  {name} filter {state}")
     if common["preview"]:
-        click.echo(f"preview: {write_preview(out)}")
+        click.echo(f"preview: {synth.preview(out)}")
 
 
 def _pipeline_command(pipeline: Pipeline) -> click.Command:
@@ -132,15 +130,22 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
         type=click.Path(exists=True, dir_okay=False),
         help="Text file, one text per line.",
     )
+    @click.option(
+        "--rethreshold",
+        is_flag=True,
+        hidden=pipeline.decide is None,
+        help="Re-decide an existing output with new thresholds from its stored scores (nothing is "
+        "drawn or read again; only units whose rows change are rewritten). --num may be left out.",
+    )
     @_common_options
     @click.pass_context
-    def command(ctx, num, seed, inputs, documents, images, corpus, **common):
+    def command(ctx, num, seed, inputs, documents, images, corpus, rethreshold, **common):
         if ctx.invoked_subcommand:
             return
         for given, option, key in ((inputs, "--input", "inputs"), (documents, "--documents", "documents")):
             if given and key not in fields:
                 raise click.UsageError(f"synth {word} takes no {option}")
-        if (num is None and not inputs and not documents) or common["out"] is None:
+        if (num is None and not inputs and not documents and not rethreshold) or common["out"] is None:
             raise click.UsageError(
                 "--num (or --input) and --out are required, e.g. --num 200 --out out/" + pipeline.name
             )
@@ -159,7 +164,7 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
             sets.append(f"sources.images={json.dumps(images)}")
         if corpus:
             sets.append(f"sources.corpus={json.dumps(corpus)}")
-        _run(pipeline, common, sets, num)
+        _run(pipeline, common, sets, num, rethreshold=rethreshold)
 
     for sub in subcommands:
         command.add_command(sub)
@@ -169,7 +174,7 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
 def pipeline_help(pipeline: Pipeline) -> str:
     word = pipeline.name.replace("_", "-")
     extra = EXAMPLES.get(pipeline.name, f"synth {word} --num 200 --out out/{pipeline.name}")
-    return f"{pipeline.summary}\n\n\b\nExamples:\n  {extra}\n\nDefaults: configs/{pipeline.name}.yaml."
+    return f"{pipeline.summary}\n\n\b\nExamples:\n  {extra}\n\nDefaults: {default_config_path(pipeline.name)}"
 
 
 EXAMPLES = {
@@ -210,7 +215,7 @@ def _inputs_command(pipeline: Pipeline) -> click.Command:
       synth {word} --input photos/ --out out/curated --set filters.aesthetic.min=5.5 --rethreshold
 
     Model filters are on when their weights are set (README: 'Model weights').
-    Defaults: configs/{pipeline.name}.yaml."""
+    Defaults: {default_config_path(pipeline.name)}"""
 
     @click.command(name=word, help=help_text)
     @click.option(

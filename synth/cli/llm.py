@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from synth.llm_server import MAX_MODEL_LEN_CAP
+
 
 @click.group()
 def llm() -> None:
@@ -19,7 +21,12 @@ def llm() -> None:
 )
 @click.option("--port", default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to serve other machines.")
-@click.option("--max-model-len", default=4096, show_default=True, help="Context length.")
+@click.option(
+    "--max-model-len",
+    type=int,
+    default=None,
+    help=f"Context length in tokens (default: the model's own, from its config.json, at most {MAX_MODEL_LEN_CAP}).",
+)
 @click.option(
     "--structured-backend", default="guidance", show_default=True, help="vLLM's structured-output backend."
 )

@@ -1,7 +1,7 @@
 """The ``synth`` command: one subcommand per domain pipeline (``domains.py``), plus inspect,
 validate and preview (``outputs.py``), text-edit export and eval (``text_edit.py``), demo and
-llm serve. Each is a thin wrapper over a Python function (``run_pipeline``, ``validate``,
-``write_preview``) that users can call directly."""
+llm serve. Each is a thin wrapper over the public API in ``synth/__init__.py`` (``synth.run``,
+``synth.validate``, ``synth.inspect``, ``synth.preview``) that users call from Python."""
 
 from __future__ import annotations
 
@@ -14,28 +14,28 @@ from pipelines import registry
 from synth.cli.demo import demo
 from synth.cli.domains import domain_command
 from synth.cli.llm import llm
-from synth.cli.outputs import inspect, preview, validate_cmd
+from synth.cli.outputs import inspect, migrate_cmd, preview, validate_cmd
 from synth.cli.text_edit import eval_group
 from synth.config import ConfigError
 from synth.fonts import FontError
 from synth.inputs import InputError
 from synth.llm import LlmSetupError
 from synth.llm_server import ServeError
+from synth.migrate import MigrateError
 from synth.models import ModelSetupError
 from synth.ocr import OcrSetupError
 from synth.runner import RunError
-from synth.sources import SourceError
 
 USER_ERRORS = (
     ConfigError,
     RunError,
     FontError,
     OcrSetupError,
-    SourceError,
     InputError,
     ModelSetupError,
     LlmSetupError,
     ServeError,
+    MigrateError,
     FileNotFoundError,
 )
 
@@ -59,7 +59,7 @@ def cli(verbose: bool) -> None:
 
 for _pipeline in registry().values():
     cli.add_command(domain_command(_pipeline))
-for _command in (inspect, validate_cmd, preview, eval_group, demo, llm):
+for _command in (inspect, validate_cmd, preview, migrate_cmd, eval_group, demo, llm):
     cli.add_command(_command)
 
 

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 from rapidfuzz import fuzz
 
+from synth.config import Strict
 from synth.evaluate.locality import PSNR_CAP, edit_mask, psnr_outside
 from synth.evaluate.text import crop_box, edit_distance, ned, normalize_text
 
@@ -32,11 +34,17 @@ __all__ = ["PSNR_CAP", "edit_mask", "psnr_outside"]  # re-exported: the text-edi
 # Checks at known places
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    max_ned: float = 0.2  # correctness: the new text read with at most this normalised distance
-    removal: float = 0.5  # removal: the read moved at least this share of the way from the old text
-    min_psnr: float = 40.0  # preservation: dB outside the dilated edit mask
+class Thresholds(Strict):
+    """The cuts of the three checks: ``thresholds`` of ``synth text-edit`` (decision keys, not in
+    the content hash), and what :func:`judge` applies."""
+
+    max_ned: float = Field(
+        0.2, ge=0, le=1, description="correctness: worst new line's normalised edit distance"
+    )
+    removal: float = Field(
+        0.5, ge=0, le=2, description="removal: the read must move this share of the way from old to new text"
+    )
+    min_psnr: float = Field(40.0, ge=0, le=100, description="preservation: dB outside the edit mask")
 
 
 def polygon_crop(image: np.ndarray, polygon: list[float], pad: float = 0.2) -> np.ndarray:

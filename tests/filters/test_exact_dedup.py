@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from filters.exact_dedup import pixel_digest
@@ -21,3 +22,13 @@ def test_reencoded_image_has_the_same_digest_and_a_changed_pixel_does_not():
     changed[0, 0, 0] ^= 1
     assert pixel_digest(changed) != pixel_digest(image)
     assert pixel_digest(image.reshape(48, 32, 3)) != pixel_digest(image)  # same bytes, other shape
+
+
+def test_digest_of_a_pil_image_equals_the_digest_of_its_array():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (31, 17, 3), dtype=np.uint8)
+    assert pixel_digest(Image.fromarray(image)) == pixel_digest(image)
+    flipped = image[:, ::-1]  # a strided view hashes its values, not its memory
+    assert pixel_digest(flipped) == pixel_digest(np.ascontiguousarray(flipped))
+    with pytest.raises(ValueError, match="RGB"):
+        pixel_digest(Image.fromarray(image).convert("L"))

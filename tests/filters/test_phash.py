@@ -100,6 +100,23 @@ def test_phash_is_stable_under_resize_and_differs_across_photos():
     assert dist(a, b) <= 4 and dist(a, c) > 10
 
 
+def test_phash_of_a_pil_image_equals_the_hash_of_its_array_and_imagehash():
+    """A PIL image (what decoding now hands on) hashes as its array did, and as ``imagehash.phash``:
+    existing outputs keep their hashes."""
+    import imagehash
+    from PIL import Image
+    from skimage import data
+
+    from filters.phash import phash
+
+    dist = lambda x, y: bin((x ^ y) & (2**64 - 1)).count("1")  # noqa: E731
+    for name in ("astronaut", "coffee", "chelsea", "rocket"):
+        pixels = getattr(data, name)()
+        img = Image.fromarray(pixels)
+        assert phash(img) == phash(pixels)
+        assert dist(phash(pixels), int(str(imagehash.phash(img)), 16)) == 0
+
+
 @pytest.mark.parametrize("radius", [1, 4, 9])
 def test_cache_blocked_runs_find_the_same_pairs(radius):
     """Runs of a few buckets (chunk=40 forces many) find exactly the pairs of one run over all."""

@@ -22,6 +22,7 @@ from PIL import Image
 from pipelines.curate.samples import write_sample_photos
 from synth.cli.main import cli
 from synth.imageio import decode_image
+from synth.schema import scores_of
 from synth.sources import PhotoPool
 from synth.validate import validate
 from tests.cli_runner import invoke
@@ -326,7 +327,7 @@ def test_model_filters_score_every_image_and_rethreshold(
     rows = by_path(out, folder)
     decodable = [r for r in rows.values() if r["width"]]
     for r in decodable:  # every score, kept or not
-        assert {k for k, _ in r["scores"]} == {"aesthetic", "nsfw", "watermark"}, r["scores"]
+        assert set(scores_of(r)) == {"aesthetic", "nsfw", "watermark"}, r["scores"]
     # the stored score is what the production loaders give for that image
     r = rows["gradient.png"]
     m = tiny_models
@@ -336,14 +337,14 @@ def test_model_filters_score_every_image_and_rethreshold(
     emb = torch.from_numpy(encoder.embed([decode_image(r["target_image"]["bytes"])]))
     with torch.no_grad():
         want = float(load_aesthetic_head(m["aesthetic"], encoder.dim)(emb)[0])
-    assert dict(r["scores"])["aesthetic"] == pytest.approx(want, rel=1e-4, abs=1e-5)
+    assert scores_of(r)["aesthetic"] == pytest.approx(want, rel=1e-4, abs=1e-5)
     # group representatives are now the most aesthetic member
     for r in rows.values():
         if r["reason"] == "duplicate_near":
             rep = next(x for x in rows.values() if x["sample_id"] == r["dup_of"])
-            assert dict(rep["scores"])["aesthetic"] >= dict(r["scores"])["aesthetic"]
+            assert scores_of(rep)["aesthetic"] >= scores_of(r)["aesthetic"]
     # re-decide with a real aesthetic threshold: no model runs, the stored scores decide
-    kept = [dict(r["scores"])["aesthetic"] for r in rows.values() if r["status"] == "kept"]
+    kept = [scores_of(r)["aesthetic"] for r in rows.values() if r["status"] == "kept"]
     cut = float(np.median(kept))
     refused = CliRunner().invoke(cli, ["curate", "--input", str(folder), "--out", str(out), "--quiet",
                                        *sum((["--set", s] for s in model_sets), []), "--set", f"filters.aesthetic.min={cut}",
@@ -358,7 +359,7 @@ def test_model_filters_score_every_image_and_rethreshold(
     for path, r in after.items():
         assert r["scores"] == rows[path]["scores"]
         if rows[path]["status"] == "kept":
-            low = dict(r["scores"])["aesthetic"] < cut
+            low = scores_of(r)["aesthetic"] < cut
             assert (r["reason"] == "low_aesthetic") == low
     assert any(r["reason"] == "low_aesthetic" for r in after.values())
     assert validate(str(out)).ok
@@ -389,10 +390,14 @@ print(json.dumps({"status": run["status"], "counts": run["report"]["counts"]}))
 """
 
 
-def test_model_actors_take_gpu_shares_and_start_only_as_many_as_fit(samples, model_sets, tmp_path):
+def test_model_actors_take_gpu_shares_and_start_only_as_many_as_fit(
+    samples, model_sets, tmp_path, ray_session
+):
     """With GPUs in the cluster each model actor takes runtime.gpus_per_worker of one, and only as
     many start as the GPU shares hold (four quarters of one GPU here, though eight CPUs are free):
-    more would wait unplaced and the run would never start."""
+    more would wait unplaced and the run would never start. Decoding, which asks for no GPU, runs
+    on a pool of its own as Ray tasks at the same time as the models, and the output equals the
+    one-pool path's (the CPU-only session Ray) byte for byte."""
     import subprocess
     import sys
 
@@ -413,3 +418,19 @@ def test_model_actors_take_gpu_shares_and_start_only_as_many_as_fit(samples, mod
     assert result["status"] == "complete"
     assert sum(result["counts"].values()) == len(expected)
     assert validate(str(tmp_path / "out")).ok
+    spans: dict[str, list[tuple[float, float, int]]] = {}
+    for path in sorted((tmp_path / "out" / "_work" / "score" / "_units").glob("*.json")):
+        manifest = json.loads(path.read_text())
+        for seg in manifest["segments"]:
+            spans.setdefault(seg["segment"], []).append((seg["start"], seg["end"], manifest["unit"]))
+    assert set(spans) == {"decode", "clip+watermark+release"}, spans
+    assert any(  # another unit's decoding ran while a model actor worked
+        d0 < m1 and m0 < d1 and du != mu
+        for d0, d1, du in spans["decode"]
+        for m0, m1, mu in spans["clip+watermark+release"]
+    ), spans
+    curate(tmp_path / "one_pool", folder, sets=sets[:-1], extra=["--set", sets[-1]])
+    for sub in ("data", "rejected", "_work/score/data", "_work/score/rejected"):
+        ours = {p.name: p.read_bytes() for p in (tmp_path / "out" / sub).glob("*.parquet")}
+        one = {p.name: p.read_bytes() for p in (tmp_path / "one_pool" / sub).glob("*.parquet")}
+        assert ours and ours == one, sub

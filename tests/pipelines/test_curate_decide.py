@@ -152,3 +152,31 @@ def test_decode_stage_survives_a_row_by_row_retry():
             for i in range(3)]  # fmt: skip
     run_stages([Boom(CurateConfig())], rows, batch_size=3)
     assert [r["status"] for r in rows] == ["kept"] * 3 and all(r["width"] == 300 for r in rows)
+
+
+def test_decode_stage_keeps_pixels_only_for_model_stages():
+    """Without a model filter nothing reads the decoded array, so the stage never makes it; with
+    one, the model stages get it. The measurements are the same either way."""
+    from filters.exact_dedup import pixel_digest
+    from filters.phash import phash
+    from pipelines.curate.stages import Decode
+    from synth.imageio import decode_image, encode_png
+
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    data = encode_png(pixels)
+
+    def decoded(cfg):
+        row = {"sample_id": "s", "target_image": {"bytes": None, "path": "p"}, "meta": {}, "_bytes": data}
+        return Decode(cfg).process_row(row)
+
+    plain = decoded(CurateConfig())
+    modelled = decoded(CurateConfig(filters={"watermark": {"weights": "/models/wm.pt"}}))
+    assert "_image" not in plain
+    np.testing.assert_array_equal(modelled["_image"], decode_image(data))
+    measures = ("width", "height", "phash", "pixel_digest")
+    assert (
+        [plain[k] for k in measures]
+        == [modelled[k] for k in measures]
+        == [400, 300, phash(pixels), pixel_digest(pixels)]
+    )

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFont
 
 from synth.cli.main import cli
+from synth.schema import scores_of
 from tests.cli_runner import invoke
 
 GOOD = (
@@ -94,9 +95,7 @@ def test_document_path_end_to_end(documents, llm_url, tmp_path, ray_session):
     assert meta["llm"] == {"model": "fake-physics-llm", "tokens_in": 120, "tokens_out": 80, "cost": 0.00028}
     assert kept["program"]["lang"] == "svg" and "m = 2 kg" in kept["program"]["source"]
     assert "incline" in kept["instruction"] and kept["aux_images"]  # the page's own figure, as reference
-    assert (
-        any(t["text"] == "m = 2 kg" for t in kept["texts"]) and dict(kept["scores"])["label_ned_mean"] <= 0.25
-    )
+    assert any(t["text"] == "m = 2 kg" for t in kept["texts"]) and scores_of(kept)["label_ned_mean"] <= 0.25
     # The model saw the problem text, read by OCR from the rasterised PDF page.
     assert any("friction" in r["messages"][-1]["content"][0]["text"] for r in REQUESTS)
     assert json.loads(by_key["scan_sorry.png"]["meta"])["llm"]["tokens_in"] == 240  # asked twice

@@ -24,6 +24,7 @@ from synth.identity import sample_rng, sample_seed
 from synth.imageio import decode as decode_bytes
 from synth.imageio import decode_image
 from synth.pipeline import RunIdentity
+from synth.schema import scores_of
 from synth.stage import run_stages
 from tests.cli_runner import invoke
 
@@ -88,7 +89,7 @@ def test_pinned_spec_redraws_the_source_exactly(stages):
     draw = stages[0]
     for i in range(6):
         rng = sample_rng(sample_seed(5, "train", i))
-        spec = sample_spec(rng, draw.cfg, draw.fonts, draw.ctx.texts, draw.photos.photos)
+        spec = sample_spec(rng, draw.cfg, draw.fonts, draw.ctx.texts, draw.photos)
         photo = _photo(draw, spec)
         first = render(spec, photo)
         again = render(pin(spec, first), photo)
@@ -98,7 +99,7 @@ def test_pinned_spec_redraws_the_source_exactly(stages):
 
 def _photo(draw: DrawEdit, spec: dict):
     background = spec["background"]
-    return draw.photos.load(draw.photos.by_ref[background["ref"]]) if background["kind"] == "photo" else None
+    return draw.photos.load(background["ref"]).pixels if background["kind"] == "photo" else None
 
 
 def _verified(stages, row: dict) -> dict:
@@ -293,7 +294,7 @@ def test_real_scenes_end_to_end(real_inputs, tmp_path, ray_session):
         assert spec["scene"] == "real" and row["task"] == "edit"
         roles = [t["role"] for t in row["texts"]]
         assert roles.count("source") == 1
-        scores = row["scores"] if isinstance(row["scores"], dict) else dict(row["scores"])
+        scores = scores_of(row)
         assert scores["preservation_psnr"] == PSNR_CAP and scores["correctness_ned"] <= 0.2
         source = decode_image(row["source_image"]["bytes"])
         target = decode_image(row["target_image"]["bytes"])

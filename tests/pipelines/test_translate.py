@@ -96,3 +96,34 @@ def test_protected_texts_have_one_order():
 
     row = {"texts": [{"text": t} for t in ("bb", "aa", "cc", "dddd")]}
     assert protected(row, ["aa bb cc dddd"]) == ["dddd", "aa", "bb", "cc"]
+
+
+def test_a_worker_takes_its_next_unit_while_answers_are_coming(text_run, fake_llm, tmp_path):
+    """Units of 2 rows at llm.concurrency 4 on one worker: the worker runs ceil(4 / 2) + 1 = 3
+    units at once (the next unit's requests go out while one's last answers are coming), so more
+    than a unit's requests are in flight; every unit's manifest still counts only its own."""
+    import threading
+    import time
+
+    lock, now, peak = threading.Lock(), [0], [0]
+
+    def slow(body: dict) -> str:
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.3)
+        with lock:
+            now[0] -= 1
+        return translate(body)
+
+    out = tmp_path / "overlap"
+    sets = [f"llm.base_url={fake_llm(slow, 'slow-translator')}", f"llm.cache_dir={tmp_path / 'c'}",
+            "llm.concurrency=4", "runtime.unit_size=2", "runtime.workers=1"]  # fmt: skip
+    result = invoke("translate", "--input", str(text_run), "--out", str(out), "--quiet", "--no-preview",
+                    *(a for s in sets for a in ("--set", s)))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert 2 < peak[0] <= 4, peak[0]
+    manifests = [json.loads(p.read_text()) for p in sorted((out / "_units").glob("*.json"))]
+    assert len(manifests) == 4
+    for m in manifests:
+        assert m["stats"]["llm"]["requests_sent"] == sum(m["counts"].values()) == 2, m

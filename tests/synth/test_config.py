@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipelines.text_render.config import TextRenderConfig
@@ -144,6 +146,31 @@ def test_apply_overrides_nested():
     assert out == {"a": {"x": 5, "b": {"c": 2}}, "top": [1]}
     with pytest.raises(ConfigError, match="not a section"):
         apply_overrides({"a": 1}, ["a.b=2"])
+
+
+def test_apply_overrides_from_a_mapping_keeps_python_values():
+    data = {"a": {"x": 1}}
+    out = apply_overrides(data, {"a.b.c": "[1, 2]", "a.x": 5, "top": [1]})
+    assert out == {"a": {"x": 5, "b": {"c": "[1, 2]"}}, "top": [1]}  # a str stays a str: no YAML
+    with pytest.raises(ConfigError, match="not a section"):
+        apply_overrides({"a": 1}, {"a.b": 2})
+    with pytest.raises(ConfigError, match="list of KEY=VALUE or a mapping"):
+        apply_overrides({}, "seed=1")
+
+
+def test_mapping_and_set_strings_load_the_same_config():
+    as_sets = load("render.sizes=[[512,512]]", "fonts.exclude=[Math]")
+    as_map = load_config(TextRenderConfig, YAML, {"render.sizes": [[512, 512]], "fonts.exclude": ["Math"]})
+    assert as_map == as_sets and as_map.content_hash() == as_sets.content_hash()
+
+
+def test_shipped_configs_are_package_data():
+    """They load through importlib.resources from the ``configs`` package, as in a wheel."""
+    from importlib import resources
+
+    assert Path(str(resources.files("configs"))) / "text_render.yaml" == YAML
+    with pytest.raises(ConfigError, match="shipped: .*curate.*text_render"):
+        default_config_path("text-render")  # the CLI word is not the pipeline's name
 
 
 def test_content_hash_ignores_runtime_thresholds_seed():

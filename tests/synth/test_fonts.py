@@ -1,9 +1,12 @@
-"""Font registry: finds the machine's faces and only offers faces that cover the text."""
+"""Font registry: finds the machine's faces and only offers faces that cover the text; a recorded
+font set is used as recorded, or refused with the face named."""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import matplotlib
 import pytest
 
 from synth.fonts import (
@@ -12,10 +15,14 @@ from synth.fonts import (
     FontError,
     FontFace,
     FontRegistry,
+    FontSetError,
     charset,
+    check_font_set,
     covers,
     face_digest,
+    font_set,
 )
+from synth.pipeline import PinError
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 NOTO_CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -121,3 +128,55 @@ def test_charset_of_collection_member():
 def test_face_digest_is_stable():
     assert face_digest(DEJAVU) == face_digest(DEJAVU)
     assert len(face_digest(DEJAVU)) == 16
+
+
+def _copy_dejavu(folder) -> str:
+    folder.mkdir(exist_ok=True)
+    return str(shutil.copy(DEJAVU, folder / "DejaVuSans.ttf"))
+
+
+def test_font_set_records_every_face_and_pins_the_same_registry(registry):
+    record = font_set(registry)
+    assert [(r["family"], r["style"], r["path"], r["index"]) for r in record] == [
+        (f.family, f.style, f.path, f.index) for f in registry.faces
+    ]
+    dejavu = next(r for r in record if r["path"] == DEJAVU)
+    assert dejavu["digest"] == face_digest(DEJAVU) and dejavu["scripts"] == ["latin"]
+    assert dejavu["package"] == "fonts-dejavu-core"  # dpkg knows the file
+    assert "han" in next(r for r in record if r["path"] == NOTO_CJK)["scripts"]
+    pinned = FontRegistry.pinned(record)
+    assert pinned.faces == registry.faces and pinned.by_script == registry.by_script
+    assert pinned.for_text(ZH, "han") == registry.for_text(ZH, "han")
+
+
+def test_pinned_registry_ignores_fonts_added_later(tmp_path):
+    folder = tmp_path / "fonts"
+    _copy_dejavu(folder)
+    record = font_set(FontRegistry(dirs=[str(folder)], system=False))
+    stix = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "STIXGeneral.ttf"
+    shutil.copy(stix, folder / "STIXGeneral.ttf")
+    assert len(FontRegistry(dirs=[str(folder)], system=False).faces) == 2  # a live scan sees it
+    assert [f.family for f in FontRegistry.pinned(record).faces] == ["DejaVu Sans"]
+
+
+def test_missing_recorded_face_is_an_error_naming_it_and_the_fix(tmp_path, registry):
+    path = _copy_dejavu(tmp_path / "fonts")
+    record = font_set(FontRegistry(dirs=[str(tmp_path / "fonts")], system=False))
+    system = [r for r in font_set(registry) if r["path"] == DEJAVU]
+    missing = {**system[0], "path": str(tmp_path / "gone" / "DejaVuSans.ttf")}  # as on a node without it
+    Path(path).unlink()
+    with pytest.raises(FontSetError) as exc:
+        FontRegistry.pinned(record + [missing])
+    text = str(exc.value)
+    assert f"'DejaVu Sans Book' ({path}) is missing" in text and "copy that file" in text
+    assert "apt-get install fonts-dejavu-core" in text  # the face a package installed names it
+    assert isinstance(exc.value, FontError) and isinstance(exc.value, PinError)
+
+
+def test_changed_recorded_face_is_an_error(tmp_path):
+    path = _copy_dejavu(tmp_path / "fonts")
+    record = font_set(FontRegistry(dirs=[str(tmp_path / "fonts")], system=False))
+    check_font_set(record)  # unchanged: fine
+    shutil.copy(Path(DEJAVU).with_name("DejaVuSans-Bold.ttf"), path)  # same name, other bytes
+    with pytest.raises(FontSetError, match=r"'DejaVu Sans Book' .* differs from the run's file \(digest "):
+        check_font_set(record)

@@ -158,3 +158,22 @@ def test_to_rgb_of_float_mode():
     img = Image.fromarray(np.array([[0.0, 1.0]], np.float32), "F")
     out = to_rgb(img)
     assert out.shape == (1, 2, 3) and out.dtype == np.uint8
+
+
+def test_an_rgb_photo_is_decoded_once_and_its_array_made_on_first_use():
+    """No copy of a decoded RGB JPEG without an EXIF turn (a copy per step cost more than the
+    decode itself); the array, made only when asked, equals the image's pixels."""
+    rng = np.random.default_rng(2)
+    data = save(Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)), "JPEG", quality=90)
+    img = decode(data)
+    assert img.image.mode == "RGB" and img.image.size == (60, 40) and "pixels" not in vars(img)
+    np.testing.assert_array_equal(img.pixels, np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    assert img.pixels is img.pixels
+
+
+def test_exif_turn_in_place_keeps_the_reported_format_and_mode():
+    exif = Image.Exif()
+    exif[0x0112] = 3  # upside down: same size, so only the orientation says it was turned
+    img = decode(save(Image.new("L", (5, 3), 40), "JPEG", exif=exif.tobytes()))
+    assert img.transposed and img.format == "JPEG" and img.mode == "L" and img.image.mode == "RGB"
+    assert img.pixels.shape == (3, 5, 3) and not img.portable

@@ -11,7 +11,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from synth.imageio import encode_png
-from synth.inputs import InputError, expand_braces, inputs_digest, list_inputs, plan_input_units, read_unit
+from synth.inputs import (
+    InputError,
+    expand_braces,
+    inputs_digest,
+    list_inputs,
+    plan_input_units,
+    read_range,
+    read_unit,
+    tar_index,
+)
 
 
 def png(value: int) -> bytes:
@@ -123,6 +132,12 @@ def test_webdataset_tar_groups_members_by_key(tmp_path):
     assert raws[0].caption == "an alt text" and raws[0].data == png(1)
     assert raws[2].error[0] == "decode_error" and "no image member" in raws[2].error[1]
     assert raws[3].data == b"not really webp"  # decoding decides later
+    # the random-access index (photo pools) groups the same way, from the headers alone
+    index = tar_index(str(tmp_path / "00000.tar"))
+    assert [f"00000.tar#{s.key}" for s in index] == [r.key for r in raws]
+    offset, size = index[0].members["jpg"]
+    assert read_range(str(tmp_path / "00000.tar"), offset, size) == png(1)
+    assert sorted(index[0].members) == ["jpg", "txt"]  # .json is no member a reader takes
 
 
 def test_truncated_tar_keeps_what_was_read(tmp_path):

@@ -5,12 +5,24 @@ and the cache prevents repeats."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import defaultdict
 
 import pytest
 
-from synth.llm import Answer, Failure, LlmClient, LlmConfig, LlmSetupError, Request, follows, string_list
+from synth.llm import (
+    Answer,
+    Failure,
+    LlmClient,
+    LlmConfig,
+    LlmSetupError,
+    LlmStage,
+    Request,
+    follows,
+    string_list,
+)
+from synth.stage import Stage, run_stages
 
 SEEN: defaultdict = defaultdict(int)
 BODIES: list = []
@@ -192,3 +204,144 @@ def test_requests_are_balanced_across_servers(fake_llm, tmp_path):
     other = fake_llm(lambda body: "{}", "another-model")
     with pytest.raises(LlmSetupError, match="same model"):
         LlmClient(LlmConfig(base_url=[urls[0], other])).connect()
+
+
+# -- streaming: a worker's requests in flight are bounded by llm.concurrency, not by the batch ------
+
+
+class InFlight:
+    """A fake server's answer that records how many requests it holds at once and the order they
+    finish in; each answer echoes the request's strings, after ``delay(strings)`` seconds."""
+
+    def __init__(self, delay):
+        self.delay, self.now, self.peak, self.finished = delay, 0, 0, []
+        self.lock = threading.Lock()
+
+    def __call__(self, body: dict) -> str:
+        strings = json.loads(body["messages"][-1]["content"])["strings"]
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(self.delay(strings))
+        with self.lock:
+            self.now -= 1
+            self.finished.append(strings[0])
+        return json.dumps({"translations": [f"zh:{s}" for s in strings]})
+
+
+def translate_stage(url: str, tmp_path, concurrency: int):
+    """The shipped translate stage on a worker (built from configs/translate.yaml, set up)."""
+    from pipelines.translate import PIPELINE as pipeline
+    from synth.config import default_config_path, load_config
+
+    sets = [f"llm.base_url={url}", f"llm.concurrency={concurrency}", f"llm.cache_dir={tmp_path / 'cache'}"]
+    cfg = load_config(pipeline.config_model, default_config_path("translate"), sets)
+    (stage,) = pipeline.build_stages(cfg)
+    stage.setup()
+    return stage
+
+
+def unit_rows(n: int, start: int = 0) -> list[dict]:
+    return [
+        {"sample_id": f"s{i}", "seed": i, "instruction": f"row {i}", "language": "en", "instructions": [],
+         "captions": [], "texts": [], "meta": {}}
+        for i in range(start, start + n)
+    ]  # fmt: skip
+
+
+def test_a_unit_streams_past_the_batch_size(fake_llm, tmp_path):
+    """A unit of 64 rows in batches of 8 at llm.concurrency 32: the next batches' requests go out
+    while earlier answers are pending, so more than a batch is in flight (one loop per batch held
+    it at 8), never more than the concurrency; the counts add up to the unit's requests."""
+    server = InFlight(lambda strings: 0.15)
+    stage = translate_stage(fake_llm(server, "streaming-model"), tmp_path, concurrency=32)
+    rows = run_stages([stage], unit_rows(64), batch_size=8)
+    assert all(r["status"] == "kept" for r in rows), [r.get("detail") for r in rows if r["status"] != "kept"][
+        :3
+    ]
+    assert 8 < server.peak <= 32, server.peak
+    counts = stage.take_stats()["llm"]
+    assert counts["requests_sent"] == 64 and counts["tokens_in"] == 64 * 10 and counts["failures"] == 0
+
+
+def test_answers_that_come_back_out_of_order_land_in_their_rows(fake_llm, tmp_path):
+    """Early rows answer last: each row still gets its own answer and the rows keep their order."""
+    server = InFlight(lambda strings: 0.3 - 0.004 * int(strings[0].split()[1]))
+    stage = translate_stage(fake_llm(server, "reversing-model"), tmp_path, concurrency=64)
+    rows = run_stages([stage], unit_rows(64), batch_size=8)
+    assert server.finished[:8] != [f"row {i}" for i in range(8)]  # the answers did come back out of order
+    assert [r["sample_id"] for r in rows] == [f"s{i}" for i in range(64)]
+    for i, row in enumerate(rows):
+        assert row["status"] == "kept"
+        assert row["instructions"] == [{"style": "instruction", "language": "zh", "text": f"zh:row {i}"}]
+
+
+def test_a_worker_keeps_one_loop_and_session_across_units(fake_llm, tmp_path):
+    server = InFlight(lambda strings: 0.01)
+    stage = translate_stage(fake_llm(server, "reused-model"), tmp_path, concurrency=16)
+    run_stages([stage], unit_rows(24), batch_size=8)
+    loop, session = stage.client._loop, stage.client._loop.session
+    threads = {t for t in threading.enumerate() if t.name == "unisynth-llm"}
+    first = stage.take_stats()["llm"]["requests_sent"]
+    run_stages([stage], unit_rows(24, start=24), batch_size=8)  # the worker's next unit
+    assert stage.client._loop is loop and loop.session is session and not session.closed
+    assert {t for t in threading.enumerate() if t.name == "unisynth-llm"} == threads
+    assert first == stage.take_stats()["llm"]["requests_sent"] == 24  # each unit's own counts
+    stage.client.close()
+    assert session.closed and not loop.thread.is_alive()
+
+
+def test_one_rows_failing_answer_never_fails_its_batch(fake_llm, tmp_path):
+    """An ``apply`` that raises on one row marks that row only, and nothing is asked again."""
+
+    class Picky(LlmStage, Stage):
+        name = "picky"
+
+        def __init__(self, cfg: LlmConfig):
+            self.llm_cfg = cfg
+
+        def ask(self, rows):
+            return [(r, Request([{"role": "user", "content": f"good {r['sample_id']}"}]), None) for r in rows]
+
+        def apply(self, row, got, context):
+            if row["sample_id"] == "b2":
+                raise KeyError("no such field")
+            row["answer"] = got.value
+
+    url = fake_llm(lambda body: '{"answer": 5}', "picky-model")
+    stage = Picky(LlmConfig(base_url=url, cache=False))
+    stage.setup()
+    rows = run_stages([stage], [{"sample_id": f"b{i}"} for i in range(6)], batch_size=3)
+    assert [r["status"] for r in rows] == ["kept", "kept", "error", "kept", "kept", "kept"]
+    assert rows[2]["reason"] == "llm_error" and "picky: KeyError" in rows[2]["detail"]
+    assert stage.take_stats()["llm"]["requests_sent"] == 6
+
+
+def test_units_that_overlap_on_one_worker_keep_their_own_counts(fake_llm, tmp_path):
+    """Two units run at once on one stage (threads of one worker, one client): each unit's
+    take_stats counts its own requests, not the other's in flight."""
+    active, overlapped = set(), []
+
+    def answer(body: dict) -> str:
+        row = int(json.loads(body["messages"][-1]["content"])["strings"][0].split()[1])
+        active.add(row)
+        overlapped.append(min(active) < 100 <= max(active))
+        time.sleep(0.05)
+        active.discard(row)
+        return json.dumps({"translations": [f"zh:row {row}"]})
+
+    stage = translate_stage(fake_llm(answer, "overlap-model"), tmp_path, concurrency=8)
+    got: dict[int, dict] = {}
+
+    def unit(n: int, start: int) -> None:
+        run_stages([stage], unit_rows(n, start), batch_size=4)
+        got[n] = stage.take_stats()["llm"]
+
+    threads = [threading.Thread(target=unit, args=(n, start)) for n, start in ((10, 0), (20, 100))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert any(overlapped)  # both units had requests in flight at once
+    assert got[10]["requests_sent"] == 10 and got[20]["requests_sent"] == 20
+    assert got[10]["tokens_in"] == 100 and got[20]["tokens_in"] == 200

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from synth.evaluate.text import ned
-from synth.ocr import OcrConfig, OcrSetupError, make_ocr
+from synth.ocr import OcrConfig, OcrSetupError, make_ocr, recognize_crops
 
 LATIN = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -65,3 +65,26 @@ def test_paddleocr_with_missing_folder_names_it(tmp_path):
         make_ocr(
             OcrConfig(backend="paddleocr", det_model_dir=str(tmp_path), rec_model_dir=str(tmp_path / "nope"))
         )
+
+
+class CountingOcr:
+    """Stands in for a backend: reads a crop as its first pixel's value, counting calls."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def recognize(self, crops):
+        self.calls.append(len(crops))
+        return [(str(int(c[0, 0, 0])), 0.5) for c in crops]
+
+
+def test_recognize_crops_reads_every_row_in_one_call_and_scatters_in_order():
+    ocr = CountingOcr()
+    crop = lambda v: np.full((4, 4, 3), v, np.uint8)  # noqa: E731
+    jobs = [((0, "new"), crop(1)), ((1, "new"), crop(2)), ((0, "new"), crop(3)), ((0, "old"), crop(4))]
+    got = recognize_crops(ocr, iter(jobs))
+    assert ocr.calls == [4]
+    assert got == {(0, "new"): [("1", 0.5), ("3", 0.5)], (1, "new"): [("2", 0.5)], (0, "old"): [("4", 0.5)]}
+    assert recognize_crops(ocr, []) == {} and ocr.calls == [4]  # nothing to read: no call

@@ -126,7 +126,7 @@ def test_a_failed_model_setup_stops_the_run_and_frees_its_actors(tmp_path, ray_s
 
 
 def test_worker_count_fits_free_cpus_and_gpu_shares():
-    from synth.runner import worker_count
+    from synth.pools import worker_count
 
     assert worker_count(None, 1.0, 0.0, {"CPU": 16.0}, 100) == 16
     assert worker_count(None, 1.0, 0.25, {"CPU": 16.0, "GPU": 1.0}, 100) == 4  # four shares of one GPU
@@ -135,3 +135,44 @@ def test_worker_count_fits_free_cpus_and_gpu_shares():
     assert worker_count(None, 1.0, 0.25, {"CPU": 16.0, "GPU": 1.0}, 3) == 3  # no more than units
     assert worker_count(None, 1.0, 0.25, {"CPU": 16.0}, 100) == 1  # every GPU busy: one waits for it
     assert worker_count(8, 1.0, 0.0, {"CPU": 2.0}, 100) == 8  # asked for: as many as asked
+
+
+def test_a_rerun_skips_committed_units_by_their_manifests_without_reading_the_shards(
+    tmp_path, ray_session, monkeypatch
+):
+    """On object storage a full re-read of every shard would download the whole output to skip it;
+    sizes from the listing and the manifest are enough (``synth validate`` checks checksums)."""
+    from synth.writer import OutputDir
+
+    out = str(tmp_path / "o")
+    cfg = TinyConfig.model_validate({"runtime": {"unit_size": 5}})
+    run_pipeline(tiny_pipeline(), cfg, out, 20, progress=False)
+    reads: list[str] = []
+    original = OutputDir.read_bytes
+
+    def counting(self, rel):
+        reads.append(rel)
+        return original(self, rel)
+
+    monkeypatch.setattr(OutputDir, "read_bytes", counting)
+    run = run_pipeline(tiny_pipeline(), cfg, out, 20, progress=False)
+    assert run["invocations"][-1]["units_run"] == 0
+    assert not [r for r in reads if r.endswith(".parquet")], reads
+    # a shard whose size no longer matches its manifest is redone
+    shard = next((tmp_path / "o" / "data").glob("*.parquet"))
+    shard.write_bytes(shard.read_bytes()[:-10])
+    monkeypatch.setattr(OutputDir, "read_bytes", original)
+    run = run_pipeline(tiny_pipeline(), cfg, out, 20, progress=False)
+    assert run["invocations"][-1]["units_run"] == 1 and validate(out).ok
+
+
+def test_half_written_files_anywhere_in_the_folder_are_removed_on_a_rerun(tmp_path, ray_session):
+    out = tmp_path / "o"
+    cfg = TinyConfig.model_validate({"runtime": {"unit_size": 5}})
+    run_pipeline(tiny_pipeline(), cfg, str(out), 10, progress=False)
+    stale = [out / "data" / "part-000000.parquet.tmp-abc", out / "_work" / "x" / "_units" / "p.json.tmp-1"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    run_pipeline(tiny_pipeline(), cfg, str(out), 10, progress=False)
+    assert not any(p.exists() for p in stale)

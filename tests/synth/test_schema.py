@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from synth.reasons import REASONS, Status
-from synth.schema import COLUMNS, SCHEMA, SCHEMA_VERSION, check_row_status, rows_to_table
+from synth.schema import (
+    COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SCORE,
+    SCORES_V1,
+    check_row_status,
+    rows_to_table,
+    score_column,
+    scores_of,
+    upgrade_table,
+    version_of,
+)
 from synth.writer import table_bytes
 
 
@@ -28,13 +41,42 @@ def test_rows_to_table_rejects_unknown_columns():
         rows_to_table([{"sample_id": "a", "status": "kept", "bogus": 1}])
 
 
-def test_rows_to_table_sorts_scores_map_and_casts_to_float():
+def test_rows_to_table_sorts_scores_by_name_and_casts_to_float():
     table = rows_to_table(
         [{"sample_id": "a", "status": "kept", "scores": {"zeta": 1, "alpha": 0.5, "mid": 2}}]
     )
+    assert table.schema.field("scores").type == pa.list_(SCORE)  # not a map: HF datasets loads it
     scores = table.column("scores").to_pylist()[0]
-    assert scores == [("alpha", 0.5), ("mid", 2.0), ("zeta", 1.0)]
-    assert all(isinstance(v, float) for _, v in scores)
+    assert scores == [
+        {"name": "alpha", "value": 0.5},
+        {"name": "mid", "value": 2.0},
+        {"name": "zeta", "value": 1.0},
+    ]
+    assert all(isinstance(s["value"], float) for s in scores)
+    assert scores_of({"scores": scores}) == {"alpha": 0.5, "mid": 2.0, "zeta": 1.0}
+
+
+def test_score_column_reads_one_score_per_row_nan_where_absent():
+    rows = [{"sample_id": str(i), "status": "kept", "scores": s}
+            for i, s in enumerate([{"a": 1.0, "b": 2.0}, None, {}, {"b": 5.0}])]  # fmt: skip
+    table = pa.concat_tables([rows_to_table(rows[:2]), rows_to_table(rows[2:])])  # two chunks
+    got = score_column(table.column("scores"), "b")
+    assert got[0] == 2.0 and got[3] == 5.0 and np.isnan(got[1]) and np.isnan(got[2])
+    assert np.isnan(score_column(table.column("scores").slice(1, 2), "a")).all()
+
+
+def test_upgrade_table_turns_a_1x_scores_map_into_sorted_structs():
+    v1 = pa.schema([pa.field("sample_id", pa.string()), pa.field("scores", SCORES_V1)],
+                   metadata={"schema_version": "1.0"})  # fmt: skip
+    table = pa.Table.from_pylist([{"sample_id": "a", "scores": [("z", 1.0), ("a", 2.0)]},
+                                  {"sample_id": "b", "scores": None}], schema=v1)  # fmt: skip
+    up = upgrade_table(table)
+    assert version_of(up.schema) == version_of(SCHEMA)
+    assert up.column("scores").to_pylist() == [
+        [{"name": "a", "value": 2.0}, {"name": "z", "value": 1.0}],
+        None,
+    ]
+    assert up.column("sample_id").to_pylist() == ["a", "b"]
 
 
 def test_rows_to_table_serialises_spec_and_meta_canonically():

@@ -125,3 +125,45 @@ def test_base_stage_process_row_is_abstract():
     rows = run_stages([Stage()], make_rows(1), batch_size=1)
     assert rows[0]["status"] == "error"
     assert "NotImplementedError" in rows[0]["detail"]
+
+
+class Deferred(Stage):
+    """A stage that waits on a service: ``submit_batch`` starts, the returned callable finishes."""
+
+    name = "deferred"
+
+    def __init__(self, events: list, bad_finish: set[str] = frozenset()):
+        self.events, self.bad_finish = events, bad_finish
+
+    def submit_batch(self, rows):
+        ids = [r["sample_id"] for r in rows]
+        self.events.append(("submit", ids))
+
+        def finish():
+            self.events.append(("finish", ids))
+            if len(rows) > 1 and self.bad_finish & set(ids):
+                raise RuntimeError("a bad answer")
+            for r in rows:
+                r["answered"] = True
+
+        return finish
+
+    def process_batch(self, rows):
+        if self.bad_finish & {r["sample_id"] for r in rows}:
+            raise RuntimeError("a bad answer")
+        return self.submit_batch(rows)() or rows
+
+
+def test_a_waiting_stage_lets_the_next_batches_start():
+    """Every batch is submitted before the first is collected; later stages see answered rows; a
+    batch whose collection raises is redone row by row, and row order is kept."""
+    events: list = []
+    after = Tag()
+    rows = run_stages([Tag(), Deferred(events, {"r3"}), after], make_rows(5), batch_size=2)
+    assert events[:3] == [("submit", ["r0", "r1"]), ("submit", ["r2", "r3"]), ("submit", ["r4"])]
+    assert events[3] == ("finish", ["r0", "r1"])
+    assert [r["sample_id"] for r in rows] == [f"r{i}" for i in range(5)]
+    assert [r["status"] for r in rows] == ["kept", "kept", "kept", "error", "kept"]
+    assert "deferred: RuntimeError: a bad answer" in rows[3]["detail"] and "answered" not in rows[3]
+    assert all(r["answered"] and r["seen"] == ["tag", "tag"] for r in rows if r["sample_id"] != "r3")
+    assert after.calls == [2, 1, 1]  # batches after the waiting stage, in the order collected

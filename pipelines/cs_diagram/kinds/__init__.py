@@ -6,7 +6,8 @@ from pipelines.cs_diagram.kinds.flowchart import Flowchart
 from pipelines.cs_diagram.kinds.graphs import GraphBFS, GraphDFS, GraphPath
 from pipelines.cs_diagram.kinds.sequences import Array, LinkedList, Queue, Stack
 from pipelines.cs_diagram.kinds.trees import BST, Heap
-from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2
+from pipelines.diagram.kind import Kind, Question, Text2
+from synth.sampling import NotApplicable
 
 KINDS: dict[str, Kind] = {
     k.name: k

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import deque
 
 from pipelines.cs_diagram import structures as S
-from pipelines.diagram.kind import Kind, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, Question, Text2, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
+from synth.sampling import pick
 
 DX, DY, MARGIN = 120.0, 90.0, 40.0
 ALPHABET = ("a", "b")

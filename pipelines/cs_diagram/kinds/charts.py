@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, Question, Text2, seq
 from renderers.diagrams.chart import chart_svg
+from synth.sampling import NotApplicable, pick
 from synth.schema import to_json
 
 COLORS = {  # hex -> (English, Chinese)

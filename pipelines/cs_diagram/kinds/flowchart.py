@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
-from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import Kind, Question, Text2
 from renderers.diagrams.graph import Drawing, Edge, Node
+from synth.sampling import NotApplicable, pick
 
 DX, DY, MARGIN = 200.0, 64.0, 40.0
 SHAPES = {

@@ -11,8 +11,9 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from pipelines.cs_diagram import structures as S
-from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, Question, Text2, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
+from synth.sampling import NotApplicable, pick
 
 STEP, MARGIN = 96.0, 36.0
 VISITED = {"style": "filled", "fillcolor": "#ffd966"}

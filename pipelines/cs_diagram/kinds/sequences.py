@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, Question, Text2, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
+from synth.sampling import NotApplicable, pick
 
 DX, DY, MARGIN = 74.0, 44.0, 32.0
 CELL = {"shape": "box", "width": "0.7", "height": "0.45"}

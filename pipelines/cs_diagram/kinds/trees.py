@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from pipelines.cs_diagram import structures as S
-from pipelines.diagram.kind import Kind, NotApplicable, Question, Text2, pick, seq
+from pipelines.diagram.kind import Kind, Question, Text2, seq
 from renderers.diagrams.graph import Drawing, Edge, Node
+from synth.sampling import NotApplicable, pick
 
 DX, DY, MARGIN = 42.0, 64.0, 30.0
 HIGHLIGHT = {"style": "filled", "fillcolor": "#ffd966"}

@@ -7,8 +7,9 @@ changes one slot and its label; switching topology re-places everything.
 
 from __future__ import annotations
 
-from pipelines.diagram.kind import NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import Question, Text2
 from pipelines.physics.kinds.common import PhysicsKind, label, num
+from synth.sampling import NotApplicable, pick
 
 X0, X1, Y0, Y1 = 120, 520, 120, 380
 XM = [120, 253, 387, 520]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import math
 
-from pipelines.diagram.kind import NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import Question, Text2
 from pipelines.physics.kinds.common import H, PhysicsKind, W, label
+from synth.sampling import NotApplicable, pick
 
 STEP, MAX_STEPS, STOP = 5.0, 300, 16.0
 

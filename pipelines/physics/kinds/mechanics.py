@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 
-from pipelines.diagram.kind import NotApplicable, Question, Text2, pick
+from pipelines.diagram.kind import Question, Text2
 from pipelines.physics.kinds.common import G, PhysicsKind, label, num
+from synth.sampling import NotApplicable, pick
 
 FORCE = "#c0392b"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
-from pipelines.diagram.kind import Question, Text2, pick
+from pipelines.diagram.kind import Question, Text2
 from pipelines.physics.kinds.common import PhysicsKind, label
+from synth.sampling import pick
 
 PX_PER_CM = 5.0
 AXIS_Y, LENS_X = 250.0, 330.0
