@@ -124,21 +124,26 @@ def draw_alone(num: int) -> float:
     return time.perf_counter() - t0
 
 
-def busy_fraction(out: str) -> tuple[float, int]:
-    """The model pool's busiest-worker busy fraction and how many workers it had, from the spans
-    each unit's manifest records."""
+def busy_fraction(out: str) -> tuple[float, int, float, float]:
+    """From the spans each unit's manifest records: the model pool's least busy worker's busy
+    fraction, how many workers it had, their seconds on units, and how long after the first span
+    of any segment the first model span started (the pipeline's fill time)."""
     from synth.writer import OutputDir
 
     folder = OutputDir(out)
     spans: dict[str, list[tuple[float, float]]] = {}
+    first = float("inf")
     for rel in folder.list("_units", ".json"):
         for seg in folder.read_json(rel).get("segments", []):
+            first = min(first, seg["start"])
             if seg["segment"] == "model":
                 spans.setdefault(seg["worker"], []).append((seg["start"], seg["end"]))
     fractions = [
         sum(e - s for s, e in v) / (max(e for _, e in v) - min(s for s, _ in v)) for v in spans.values()
     ]
-    return min(fractions), len(spans)
+    busy = sum(e - s for v in spans.values() for s, e in v)
+    fill = min(s for v in spans.values() for s, _ in v) - first
+    return min(fractions), len(spans), busy, fill
 
 
 def main() -> None:
@@ -164,8 +169,13 @@ def main() -> None:
                 "setup_seconds": run["invocations"][-1]["phase_seconds"]["setup"],
             }
             if name == "pools":
-                frac, workers = busy_fraction(f"{tmp}/{name}")
-                results[name].update(model_busy_fraction=round(frac, 3), model_workers=workers)
+                frac, workers, busy, fill = busy_fraction(f"{tmp}/{name}")
+                results[name].update(
+                    model_busy_fraction=round(frac, 3),
+                    model_workers=workers,
+                    model_seconds_on_units=round(busy, 2),  # vs model_alone_seconds: cores shared
+                    fill_seconds=round(fill, 2),  # the first unit's draw, before the model has work
+                )
     slower = max(draw_s / (args.cpus - 1), model_s)
     print(
         json.dumps(

@@ -70,7 +70,8 @@ def stage_resources(stage: Stage, cfg: PipelineConfig, has_gpus: bool) -> Resour
 def plan_segments(stages: list[Stage], cfg: PipelineConfig, has_gpus: bool) -> list[Segment]:
     """Split where a stage's GPU request differs from the stage before it (CPU work and model work
     then run side by side); a ``light`` stage (bookkeeping) stays with the stage before it. A
-    segment asks for the most CPUs and GPU share any of its stages asks for."""
+    segment asks for the most CPUs and GPU share any of its stages asks for. Where the last
+    stages are on GPUs, a ``commit`` segment of no stages writes the unit on a CPU."""
     unknown = sorted(set(cfg.runtime.stages) - {s.name for s in stages})
     if unknown:
         raise SetupError(
@@ -100,6 +101,9 @@ def plan_segments(stages: list[Stage], cfg: PipelineConfig, has_gpus: bool) -> l
                 units_in_flight=min(stages[i].units_in_flight for i in idx),
             )
         )
+    if segments[-1].gpus > 0:  # writing the shards is CPU work: not on a GPU actor's time
+        n = len(stages)
+        segments.append(Segment(len(segments), n, n, ("commit",), cpus=1.0, gpus=0.0, actors=False))
     return segments
 
 

@@ -423,7 +423,7 @@ def test_model_actors_take_gpu_shares_and_start_only_as_many_as_fit(
         manifest = json.loads(path.read_text())
         for seg in manifest["segments"]:
             spans.setdefault(seg["segment"], []).append((seg["start"], seg["end"], manifest["unit"]))
-    assert set(spans) == {"decode", "clip+watermark+release"}, spans
+    assert set(spans) == {"decode", "clip+watermark+release", "commit"}, spans
     assert any(  # another unit's decoding ran while a model actor worked
         d0 < m1 and m0 < d1 and du != mu
         for d0, d1, du in spans["decode"]

@@ -93,3 +93,11 @@ def test_worker_count_leaves_no_actor_waiting():
     assert worker_count(None, 1.0, 0.25, {"CPU": 12.0, "GPU": 1.0}, 100) == 4
     assert worker_count(None, 0.0, 0.0, {"CPU": 2.0}, 5) == 5  # asks for no CPU: one per unit
     assert worker_count(None, 1.0, 0.0, {"CPU": 2.0}, 0) == 1
+
+
+def test_a_unit_whose_last_stages_run_on_gpus_is_written_by_a_cpu_segment():
+    segs = plan_segments([Decode(), Model(), Release()], cfg(), has_gpus=True)
+    assert [s.names for s in segs] == [("decode",), ("model", "release"), ("commit",)]
+    assert (segs[-1].first, segs[-1].stop, segs[-1].gpus, segs[-1].actors) == (3, 3, 0.0, False)
+    (one,) = plan_segments([Decode(), Model(), Release()], cfg(), has_gpus=False)
+    assert one.names == ("decode", "model", "release")
