@@ -505,8 +505,8 @@ class LlmStage:
         """The requests for live rows (rows with nothing to ask are left as they are, or marked)."""
         raise NotImplementedError
 
-    def apply(self, row: Row, got: Answer | Failure, context: Any) -> None:
-        """Put one answer into its row, or mark the row."""
+    def apply(self, row: Row, got: Answer, context: Any) -> None:
+        """Put one answer into its row (a request that failed marks its row before this)."""
         raise NotImplementedError
 
     def submit_batch(self, rows: list[Row]) -> Callable[[], None] | None:
@@ -521,7 +521,11 @@ class LlmStage:
         def collect() -> None:
             for (row, _, context), future in zip(jobs, futures, strict=True):
                 try:
-                    self.apply(row, future.result(), context)
+                    got = future.result()
+                    if isinstance(got, Failure):
+                        mark(row, got.reason, got.detail)
+                        continue
+                    self.apply(row, got, context)
                 except Exception as e:  # noqa: BLE001 - one row's answer never fails its batch
                     log.debug("stage %s failed on %s", self.name, row.get("sample_id"), exc_info=True)
                     mark(row, self.error_reason, f"{self.name}: {type(e).__name__}: {e}")

@@ -189,25 +189,15 @@ class SegmentWorker:
         return commit_unit(OutputDir(self.out_uri), unit.index, rows, extra, schema).manifest
 
 
-_TASK_WORKERS: dict[tuple[str, str, int], SegmentWorker] = {}
+_TASK_WORKERS: dict[tuple[str, str, int, str], SegmentWorker] = {}
 
 
-def _run_segment_task(
-    pipeline: Pipeline,
-    cfg: PipelineConfig,
-    ident: RunIdentity,
-    out_uri: str,
-    segment: Segment,
-    last: bool,
-    unit: Unit,
-    payload=None,
-):
-    """A segment without models as a plain Ray task; its stages are set up once per worker process."""
-    key = (pipeline.name, cfg.model_dump_json(), segment.index)
-    worker = _TASK_WORKERS.get(key)
-    if worker is None or worker.out_uri != out_uri or worker.segment != segment:
-        worker = _TASK_WORKERS[key] = SegmentWorker(pipeline, cfg, ident, out_uri, segment, last)
-    worker.ident, worker.last = ident, last
+def _run_segment_task(spec: SegmentWorker, unit: Unit, payload=None):
+    """A segment without models as a plain Ray task: ``spec`` (not set up) names the segment; the
+    worker process keeps one set-up copy per pipeline, config, segment and output."""
+    key = (spec.pipeline.name, spec.cfg.model_dump_json(), spec.segment.index, spec.out_uri)
+    worker = _TASK_WORKERS.setdefault(key, spec)
+    worker.ident, worker.last = spec.ident, spec.last
     return worker.run(unit, payload)
 
 
@@ -300,9 +290,10 @@ def start_pools(
             else:
                 SegmentWorker(pipeline, cfg, ident, out_uri, seg, last).setup()  # cheap: check it here
                 task = ray.remote(num_cpus=seg.cpus, num_gpus=seg.gpus, max_retries=1)(_run_segment_task)
+                spec = SegmentWorker(pipeline, cfg, ident, out_uri, seg, last)
 
-                def make(unit, payload, task=task, seg=seg, last=last):
-                    return task.remote(pipeline, cfg, ident, out_uri, seg, last, unit, payload)
+                def make(unit, payload, task=task, spec=spec):
+                    return task.remote(spec, unit, payload)
 
                 pools[seg.index] = Pool(n, make=make)
     except BaseException:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pipelines.caption.config import CaptionConfig
 from synth.imageio import DecodeError, decode_image
-from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer
+from synth.llm import Answer, Job, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 
@@ -93,10 +93,7 @@ class Caption(LlmStage, Stage):
             jobs.append((row, request, None))
         return jobs
 
-    def apply(self, row: Row, got: Answer | Failure, context: None) -> None:
-        if isinstance(got, Failure):
-            mark(row, got.reason, got.detail)
-            return
+    def apply(self, row: Row, got: Answer, context: None) -> None:
         v = got.value
         captions = [("concise", v["concise"]), ("dense", v["dense"])]
         if v["people_present"]:

@@ -14,8 +14,8 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.cot.config import ACTIONS, FLAVOUR_BY_DOMAIN, CotConfig
-from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer
-from synth.stage import Resources, Row, Stage, mark
+from synth.llm import Answer, Job, LlmStage, Request, record_answer
+from synth.stage import Resources, Row, Stage
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _NAME = re.compile(r"^[^\s{}\[\]\"]{1,40}$|^[\w\s'.,°=+\-/()%]{1,40}$")
@@ -155,10 +155,7 @@ class ExpandCot(LlmStage, Stage):
             jobs.append((row, request, flavour))
         return jobs
 
-    def apply(self, row: Row, got: Answer | Failure, flavour: str) -> None:
-        if isinstance(got, Failure):
-            mark(row, got.reason, got.detail)
-            return
+    def apply(self, row: Row, got: Answer, flavour: str) -> None:
         row["cot"] = render(got.value)
         record_answer(row, "cot", self.client.model, got, flavour=flavour, plan=got.value)
 

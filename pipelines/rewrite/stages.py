@@ -7,7 +7,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.rewrite.config import RewriteConfig
-from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer, string_list
+from synth.llm import Answer, Job, LlmStage, Request, record_answer, string_list
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -63,10 +63,7 @@ class Rewrite(LlmStage, Stage):
             jobs.append((row, request, None))
         return jobs
 
-    def apply(self, row: Row, got: Answer | Failure, context: None) -> None:
-        if isinstance(got, Failure):
-            mark(row, got.reason, got.detail)
-            return
+    def apply(self, row: Row, got: Answer, context: None) -> None:
         keep = protected(row)
         seen = {row["instruction"].strip()}
         good, dropped = [], []

@@ -7,7 +7,7 @@ import json
 from typing import ClassVar
 
 from pipelines.translate.config import TranslateConfig
-from synth.llm import Answer, Failure, Job, LlmStage, Request, record_answer, string_list
+from synth.llm import Answer, Job, LlmStage, Request, record_answer, string_list
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -68,10 +68,7 @@ class Translate(LlmStage, Stage):
             jobs.append((row, request, items))
         return jobs
 
-    def apply(self, row: Row, got: Answer | Failure, items: list[tuple[str, str, str]]) -> None:
-        if isinstance(got, Failure):
-            mark(row, got.reason, got.detail)
-            return
+    def apply(self, row: Row, got: Answer, items: list[tuple[str, str, str]]) -> None:
         translations = got.value
         texts = [t for _, _, t in items]
         problem = broken_quotes(texts, translations, protected(row, texts))
