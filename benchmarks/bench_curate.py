@@ -35,6 +35,7 @@ import warnings
 
 import numpy as np
 from PIL import Image
+from repeats import alternating, medians
 
 from pipelines.curate import PIPELINE
 from synth.config import default_config_path, load_config
@@ -235,26 +236,24 @@ def main() -> None:
 
     cfg = load_config(PIPELINE.config_model, default_config_path("curate"), sets)
     ensure_ray(None)
-    figures["repeats"] = []
-    for i in range(args.repeats):  # alternate which goes first, so drift on the machine evens out
-        steps = [("bare", lambda: bare(paths, sets, args.cores)),
-                 ("pipeline", lambda out=f"{work}/out{i}": pipeline(cfg, out, args.num))]  # fmt: skip
-        rep = {name: step() for name, step in (steps if i % 2 == 0 else steps[::-1])}
+    runs = alternating(
+        {"bare": lambda i: bare(paths, sets, args.cores),
+         "pipeline": lambda i: pipeline(cfg, f"{work}/out{i}", args.num)},
+        args.repeats,
+    )  # fmt: skip
+    for i, rep in enumerate(runs):
         b, p = rep["bare"], rep["pipeline"]
         rep["ratios"] = {
             "end_to_end": p["end_to_end"] / b["end_to_end"],
             "units_vs_loop": p["units"] / b["loop"],
             "units_vs_forwards": p["units"] / b["forwards"],
         }
-        figures["repeats"].append(rep)
         print(f"run {i + 1}/{args.repeats}: bare {b['end_to_end']:.2f} images/s end to end (loop alone "
               f"{b['loop']:.2f}, model forwards alone {b['forwards']:.2f}); pipeline {p['end_to_end']:.2f} "
               f"end to end, scoring pass {p['units']:.2f}; phases {p['phase_seconds']}")  # fmt: skip
         print(f"  worker seconds by stage: {p['stage_seconds']}")
-    figures["median_ratios"] = {
-        k: float(np.median([r["ratios"][k] for r in figures["repeats"]]))
-        for k in figures["repeats"][0]["ratios"]
-    }
+    figures["repeats"] = runs
+    figures["median_ratios"] = medians([r["ratios"] for r in runs])
     m = figures["median_ratios"]
     print(f"median of {args.repeats} runs, target >= 0.9:")
     print(f"  pipeline / bare, both end to end (start, load models, all the work): {m['end_to_end']:.3f}")

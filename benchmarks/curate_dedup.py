@@ -22,6 +22,7 @@ from itertools import combinations
 import numpy as np
 import pyarrow.parquet as pq
 from PIL import Image
+from repeats import alternating
 
 #: The planted copies of a photo, in turn: identical bytes under another name (an exact
 #: duplicate), re-encoded at JPEG quality 70, scaled to 3/4, cut by 1% on every side.
@@ -252,13 +253,14 @@ def compare(args, work: str) -> dict:
     planted = sum(len(g) > 1 for g in truth_groups)
     print(f"{planted} planted groups of a photo and {COPIES} copies ({', '.join(VARIANTS)} in turn), "
           f"{len(truth)} true pairs; {args.cores} cores, radius {args.radius}")  # fmt: skip
-    figures: dict = {"num": args.num, "cores": args.cores, "radius": args.radius, "true_pairs": len(truth),
-                     "repeats": []}  # fmt: skip
-    for i in range(args.repeats):  # alternate which goes first, so drift on the machine evens out
-        steps = [("ours", lambda i=i: run_ours(images, os.path.join(work, f"cli{i}"))),
-                 ("theirs", lambda i=i: run_theirs(args.imagededup_python, images, args.radius,
-                                                   os.path.join(work, f"imagededup{i}.json")))]  # fmt: skip
-        rep = {name: step() for name, step in (steps if i % 2 == 0 else steps[::-1])}
+    figures: dict = {"num": args.num, "cores": args.cores, "radius": args.radius, "true_pairs": len(truth)}
+    runs = alternating(
+        {"ours": lambda i: run_ours(images, os.path.join(work, f"cli{i}")),
+         "theirs": lambda i: run_theirs(args.imagededup_python, images, args.radius,
+                                        os.path.join(work, f"imagededup{i}.json"))},
+        args.repeats,
+    )  # fmt: skip
+    for i, rep in enumerate(runs):
         ours, theirs = rep["ours"], rep["theirs"]
         rep["ratio"], rep["cpu_ratio"] = ours["wall"] / theirs["wall"], ours["cpu"] / theirs["cpu"]
         print(f"run {i + 1}/{args.repeats}: synth curate {ours['wall']:.1f} s, {ours['cpu']:.1f} CPU s (phases "
@@ -266,7 +268,7 @@ def compare(args, work: str) -> dict:
               f"{theirs['import_seconds']:.1f}, find_duplicates {theirs['find_seconds']:.1f}); ours/theirs "
               f"{rep['ratio']:.3f} wall, {rep['cpu_ratio']:.3f} CPU")  # fmt: skip
         print(f"  our worker seconds by stage: {ours['stage_seconds']}")
-        figures["repeats"].append(rep)
+    figures["repeats"] = runs
     t0 = time.perf_counter()
     ensure_ray(None)
     figures["ray_start"] = time.perf_counter() - t0

@@ -1,20 +1,35 @@
-"""Domain pipelines, registered by name (the CLI word with ``_`` for ``-``)."""
+"""Domain pipelines, registered by name (the CLI word with ``_`` for ``-``).
+
+Each name maps to the module holding its ``PIPELINE``, imported only when asked for: a command
+that runs one domain (``synth curate``) does not pay for importing every other domain's drawing
+libraries (matplotlib, scipy, RDKit...), which took longer than hashing a thousand images.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from synth.pipeline import Pipeline
 
+#: Every domain, in the order ``synth --help`` and ``make demo`` list them.
+MODULES = {
+    "text_render": "pipelines.text_render",
+    "text_edit": "pipelines.text_edit",
+    "curate": "pipelines.curate",
+    "physics": "pipelines.physics",
+    "cs_diagram": "pipelines.cs_diagram",
+    "caption": "pipelines.caption",
+    "translate": "pipelines.translate",
+    "rewrite": "pipelines.rewrite",
+    "cot": "pipelines.cot",
+}
+
+
+def pipeline(name: str) -> Pipeline:
+    """The pipeline called ``name``, importing only its module. KeyError if there is none."""
+    return importlib.import_module(MODULES[name]).PIPELINE
+
 
 def registry() -> dict[str, Pipeline]:
-    from pipelines.caption import PIPELINE as caption
-    from pipelines.cot import PIPELINE as cot
-    from pipelines.cs_diagram import PIPELINE as cs_diagram
-    from pipelines.curate import PIPELINE as curate
-    from pipelines.physics import PIPELINE as physics
-    from pipelines.rewrite import PIPELINE as rewrite
-    from pipelines.text_edit import PIPELINE as text_edit
-    from pipelines.text_render import PIPELINE as text_render
-    from pipelines.translate import PIPELINE as translate
-
-    return {
-        p.name: p
-        for p in (text_render, text_edit, curate, physics, cs_diagram, caption, translate, rewrite, cot)
-    }
+    """Every pipeline by name (imports them all)."""
+    return {name: pipeline(name) for name in MODULES}

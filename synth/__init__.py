@@ -38,13 +38,12 @@ def _pipeline(name: str):
     pipelines -> renderers/filters -> synth core), so the core imports a domain only when a caller
     asks for one by name, as ``synth.cli`` does.
     """
-    from pipelines import registry
+    from pipelines import MODULES, pipeline
 
-    pipelines = registry()
     key = name.replace("-", "_")
-    if key not in pipelines:
-        raise ConfigError(f"no pipeline {name!r}; registered: {', '.join(sorted(pipelines))}")
-    return pipelines[key]
+    if key not in MODULES:
+        raise ConfigError(f"no pipeline {name!r}; registered: {', '.join(sorted(MODULES))}")
+    return pipeline(key)
 
 
 def load_config(

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from pipelines import registry
+from pipelines import MODULES, pipeline
 from synth.cli.demo import demo
 from synth.cli.domains import domain_command
 from synth.cli.llm import llm
@@ -40,7 +40,23 @@ USER_ERRORS = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class DomainGroup(click.Group):
+    """The ``synth`` group: a domain's command is built, and its pipeline imported, only when it
+    is run or listed, so ``synth curate`` does not import every other domain."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name.replace("_", "-") for name in MODULES] + sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        key = cmd_name.replace("-", "_")
+        if key in MODULES and cmd_name not in self.commands:
+            self.add_command(domain_command(pipeline(key)))
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=DomainGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
 def cli(verbose: bool) -> None:
     """Produce and check training data for unified multimodal models.
@@ -57,8 +73,6 @@ def cli(verbose: bool) -> None:
     )
 
 
-for _pipeline in registry().values():
-    cli.add_command(domain_command(_pipeline))
 for _command in (inspect, validate_cmd, preview, migrate_cmd, eval_group, demo, llm):
     cli.add_command(_command)
 
