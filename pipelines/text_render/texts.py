@@ -1,5 +1,6 @@
-"""Real text to render: Faker's en_US and zh_CN providers (real words, names, companies, places)
-and an optional user corpus. Every draw is seeded by the sample's own RNG."""
+"""Real text to render: the shipped corpus of fluent public-domain text (``corpus.py``) for
+titles, lines and paragraphs; Faker's en_US and zh_CN providers for names, companies, places,
+dates and contacts; and an optional user corpus. Every draw is seeded by the sample's own RNG."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import re
 import numpy as np
 from faker import Faker
 
+from pipelines.text_render.corpus import shipped
 from synth.sampling import pick
+
+# How often a role's text comes from the shipped corpus rather than Faker's templates (names,
+# companies, places, dates); a paragraph always does, a footer (phone, url, email) never.
+CORPUS_SHARE = {"title": 0.5, "subtitle": 0.5, "item": 0.6, "body": 1.0, "footer": 0.0}
+GOODS = ["shoes", "books", "coats", "bags", "toys", "lamps", "watches", "plants"]
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -35,7 +42,8 @@ def _short(text: str, words: int) -> str:
 
 
 class TextSource:
-    """Draws text for a role (title, subtitle, body, item, footer) in a language."""
+    """Draws text for a role (title, subtitle, body, item, footer; any other role is a body) in a
+    language (``zh`` or ``en``)."""
 
     def __init__(self, corpus: str | None = None, corpus_share: float = 0.5):
         self.corpus = load_corpus(corpus) if corpus else None
@@ -48,6 +56,9 @@ class TextSource:
             if limit and language == "en":
                 return _short(line, limit)
             return line[: limit * 2] if limit else line
+        role = role if role in CORPUS_SHARE else "body"
+        if rng.random() < CORPUS_SHARE[role]:
+            return shipped(language).draw(rng, role)
         fake = _faker("zh_CN" if language == "zh" else "en_US")
         fake.seed_instance(int(rng.integers(2**31)))
         return (_zh if language == "zh" else _en)(fake, rng, role)
@@ -58,32 +69,25 @@ def _en(fake: Faker, rng: np.random.Generator, role: str) -> str:
         return pick(
             rng,
             [
-                lambda: fake.catch_phrase().title(),
                 lambda: fake.company(),
                 lambda: (
                     f"{fake.city()} {pick(rng, ['Festival', 'Market', 'Summit', 'Marathon', 'Book Fair'])}"
                 ),
-                lambda: " ".join(w.title() for w in fake.words(int(rng.integers(2, 4)))),
-                lambda: f"{pick(rng, ['Grand Opening', 'Big Sale', 'Welcome', 'Open Day'])}",
+                lambda: pick(rng, ["Grand Opening", "Big Sale", "Welcome", "Open Day"]),
             ],
         )()
     if role == "subtitle":
         return pick(
             rng,
             [
-                lambda: fake.bs().capitalize(),
                 lambda: fake.date_between("-2y", "+2y").strftime("%B %d, %Y"),
                 lambda: f"{fake.street_address()}, {fake.city()}",
-                lambda: f"{int(rng.integers(10, 80))}% off {fake.word()}s",
+                lambda: f"{int(rng.integers(10, 80))}% off {pick(rng, GOODS)}",
             ],
         )()
     if role == "item":
-        return pick(
-            rng, [lambda: fake.bs().capitalize(), lambda: fake.job(), lambda: fake.sentence(4).rstrip(".")]
-        )()
-    if role == "footer":
-        return pick(rng, [lambda: fake.url(), lambda: fake.phone_number(), lambda: fake.email()])()
-    return " ".join(fake.sentence(int(rng.integers(6, 14))) for _ in range(int(rng.integers(1, 3))))
+        return pick(rng, [fake.job, fake.company])()
+    return pick(rng, [lambda: fake.url(), lambda: fake.phone_number(), lambda: fake.email()])()
 
 
 def _zh(fake: Faker, rng: np.random.Generator, role: str) -> str:
@@ -93,7 +97,6 @@ def _zh(fake: Faker, rng: np.random.Generator, role: str) -> str:
             [
                 lambda: fake.company(),
                 lambda: f"{fake.city()}{pick(rng, ['欢迎您', '美食节', '读书会', '马拉松', '音乐节'])}",
-                lambda: "".join(fake.words(int(rng.integers(2, 4)))),
                 lambda: pick(rng, ["盛大开业", "限时特惠", "新品上市", "年终大促", "开放日"]),
             ],
         )()
@@ -108,11 +111,5 @@ def _zh(fake: Faker, rng: np.random.Generator, role: str) -> str:
             ],
         )()
     if role == "item":
-        return pick(
-            rng, [lambda: fake.job(), lambda: "".join(fake.words(int(rng.integers(2, 5)))), fake.company]
-        )()
-    if role == "footer":
-        return pick(rng, [lambda: f"电话：{fake.phone_number()}", lambda: fake.url(), fake.address])()
-    return "".join(
-        fake.sentence(int(rng.integers(5, 10))).rstrip(".") + "。" for _ in range(int(rng.integers(1, 3)))
-    )
+        return pick(rng, [fake.job, fake.company])()
+    return pick(rng, [lambda: f"电话：{fake.phone_number()}", lambda: fake.url(), fake.address])()
