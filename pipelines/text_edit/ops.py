@@ -31,7 +31,7 @@ from pipelines.text_render.sampler import font_ref
 from pipelines.text_render.texts import TextSource
 from renderers.text.color import NAMED, contrast, hex_color, luminance, parse_hex, region_luminance_range
 from renderers.text.render import Rendered
-from synth.fonts import FontFace, FontRegistry
+from synth.fonts import FontFace, FontRegistry, draws, has_lowercase
 from synth.sampling import NotApplicable, pick
 
 ROLE_NAMES = {
@@ -152,6 +152,11 @@ def where(box: list[float], width: int, height: int) -> tuple[str, str]:
 
 
 def _with_text(spec: dict, i: int, text: str) -> dict:
+    """The spec with block ``i`` reading ``text`` in its own face, which must draw it as written
+    (a caps-only face cannot take lowercase: the drawing would not say what the target says)."""
+    ref = spec["blocks"][i]["font"]
+    if not draws(ref["path"], ref["index"], text):
+        raise NotApplicable(f"{ref['name']} cannot draw {text!r} as written")
     target = copy.deepcopy(spec)
     target["blocks"][i]["text"] = text
     return target
@@ -334,7 +339,12 @@ def case(rng, spec, rendered, ctx, hint=None) -> Edit:
         rng,
         spec,
         rendered,
-        lambda i, b: not _is_zh(b) and _LATIN_WORD.search(b["text"]) and len(b["text"]) <= SHORT,
+        lambda i, b: (
+            not _is_zh(b)
+            and _LATIN_WORD.search(b["text"])
+            and len(b["text"]) <= SHORT
+            and has_lowercase(b["font"]["path"], b["font"]["index"])
+        ),
     )
     block = spec["blocks"][i]
     text = block["text"]

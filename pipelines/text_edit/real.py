@@ -29,7 +29,7 @@ from pipelines.text_render.texts import TextSource
 from renderers.text.layout import load_font
 from synth.evaluate.text import normalize_text
 from synth.evaluate.text_edit import edit_mask
-from synth.fonts import FontFace
+from synth.fonts import FontFace, FontRegistry
 from synth.identity import file_digest, sample_rng
 from synth.imageio import DecodeError, decode, encode_png
 from synth.inputs import read_unit
@@ -167,6 +167,14 @@ def match_font(glyphs: np.ndarray, text: str, faces: list[FontFace]) -> tuple[Fo
         if iou > best_iou:
             best, best_iou = face, iou
     return best, best_iou
+
+
+def font_candidates(fonts: FontRegistry, old: str, new: str, script: str, n: int) -> list[FontFace]:
+    """Up to ``n`` upright faces, spread over the families, that draw both the old and the new text
+    as written: a caps-only face may match a sign in capitals, but never redraws it in lowercase."""
+    usable = [f for f in fonts.for_text(old + new, script) if not f.italic]
+    step = max(1, len(usable) // n)
+    return usable[::step][:n]
 
 
 def erase(image: np.ndarray, mask: np.ndarray, radius: int) -> np.ndarray:
@@ -322,11 +330,9 @@ class RealEdit(Stage):
             new_text, slots = real_edit(rng, op, inst.text, self.texts)
         color, glyphs = text_color(image, q)
         script = "han" if any("\u4e00" <= c <= "\u9fff" for c in inst.text + new_text) else "latin"
-        usable = [x for x in self.fonts.for_text(inst.text + new_text, script) if not x.italic]
-        step = max(1, len(usable) // r.font_candidates)  # spread over the families, not the first few
-        faces = usable[::step][: r.font_candidates]
+        faces = font_candidates(self.fonts, inst.text, new_text, script, r.font_candidates)
         if not faces:
-            return mark(row, "render_error", f"no installed font covers {inst.text + new_text!r}")
+            return mark(row, "render_error", f"no installed font draws {inst.text + new_text!r} as written")
         face, iou = match_font(glyphs, inst.text, faces)
         _, h = rectified_size(q)
         pad = max(2, int(h * r.erase_pad))
