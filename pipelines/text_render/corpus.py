@@ -25,8 +25,8 @@ LICENSE = HERE / "CORPUS_LICENSE.txt"
 # The longest text a role takes: Han characters (zh) or words (en). Bodies also have a floor, so
 # a paragraph block never holds a three-word scrap.
 ROLE_MAX = {
-    "zh": {"title": 12, "subtitle": 20, "item": 16},
-    "en": {"title": 6, "subtitle": 10, "item": 8},
+    "zh": {"title": 12, "subtitle": 14, "item": 16},
+    "en": {"title": 6, "subtitle": 7, "item": 8},
 }
 BODY = {"zh": (16, 64), "en": (12, 48)}
 

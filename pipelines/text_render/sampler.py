@@ -160,16 +160,7 @@ def sample_spec(
                     "color": _text_color(rng, bool(rng.random() < 0.5)),
                     "align": "center",
                     "valign": "center",
-                    "place": {
-                        "anchor": [
-                            round(float(rng.uniform(0.2, 0.8)), 3),
-                            round(float(rng.uniform(0.15, 0.85)), 3),
-                        ],
-                        "size": [
-                            round(max(float(rng.uniform(*fw)), _min_width(text, lang, width, height)), 3),
-                            round(float(rng.uniform(*fh)), 3),
-                        ],
-                    },
+                    "place": _photo_place(rng, text, lang, (fw, fh), width, height),
                     "sizes": [max(14, int(0.03 * height)), int(0.16 * height)],
                     "max_lines": 2,
                     "outline": bool(rng.random() < r.outline_prob),
@@ -216,12 +207,28 @@ def sample_spec(
     }
 
 
+def _photo_place(
+    rng: np.random.Generator, text: str, language: str, fractions: tuple, width: int, height: int
+) -> dict[str, list[float]]:
+    """Where a photo block goes: a random anchor and size, widened to what its text needs in the
+    lines the box's height holds at the smallest size (CJK faces' lines are ~1.7 em apart)."""
+    anchor = [round(float(rng.uniform(0.2, 0.8)), 3), round(float(rng.uniform(0.15, 0.85)), 3)]
+    (fw, fh), em = fractions, max(14, 0.03 * height)
+    w, h = float(rng.uniform(*fw)), float(rng.uniform(*fh))
+    lines = max(1, min(2, int(h * height // (1.7 * em))))
+    return {
+        "anchor": anchor,
+        "size": [round(max(w, _min_width(text, language, width, height, lines)), 3), round(h, 3)],
+    }
+
+
 def _min_width(text: str, language: str, width: int, height: int, lines: int = 2) -> float:
     """Box width (fraction of the canvas) that holds ``text`` in ``lines`` lines at the smallest
-    allowed size, estimated from average advance widths (CJK ~1 em, Latin ~0.55 em)."""
+    allowed size, estimated from average advance widths (CJK ~1 em, Latin ~0.6 em: wide and bold
+    faces included) with room for what greedy line breaking wastes."""
     em = max(14, 0.03 * height)
-    advance = sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in text) * em
-    return min(0.92, 1.15 * advance / lines / width)
+    advance = sum(1.0 if ord(c) > 0x2E80 else 0.6 for c in text) * em
+    return min(0.92, 1.3 * advance / lines / width)
 
 
 def font_ref(face: FontFace) -> dict[str, Any]:
