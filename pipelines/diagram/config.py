@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from synth.config import PipelineConfig, RuntimeConfig, Strict
 from synth.ocr import OcrVerifyConfig
@@ -11,6 +11,12 @@ from synth.sampling import check_weights
 
 class RenderConfig(Strict):
     max_side: int = Field(768, ge=128, le=4096, description="pixels of the longer side")
+    min_side: int = Field(
+        512, ge=64, le=4096, description="pixels of the shorter side at least (trainers take 512 to 1024)"
+    )
+    max_aspect: float = Field(
+        2.0, ge=1.0, le=8.0, description="longer side over shorter side at most (trainers take 0.5 to 2)"
+    )
     attempts: int = Field(
         6, ge=1, le=50, description="structures drawn before a row is rejected render_error"
     )
@@ -20,6 +26,18 @@ class RenderConfig(Strict):
     timeout_s: float = Field(
         20.0, gt=0, description="time limit of an external renderer (Graphviz) per drawing"
     )
+
+    @model_validator(mode="after")
+    def _sides(self) -> RenderConfig:
+        if self.min_side > self.max_side:
+            raise ValueError(f"render.min_side ({self.min_side}) exceeds render.max_side ({self.max_side})")
+        return self
+
+    @property
+    def aspect_cap(self) -> float:
+        """The widest aspect both bounds allow: with the longer side at ``max_side``, the shorter
+        stays at least ``min_side``."""
+        return min(self.max_aspect, self.max_side / self.min_side)
 
 
 class VerifyConfig(OcrVerifyConfig):

@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pipelines.diagram.canvas import prepare, shape_problem
 from pipelines.diagram.config import DiagramConfig, Thresholds
 from pipelines.diagram.kind import Kind, Text2
 from renderers.diagrams.graph import DotError, OutOfFrame, changed
+from renderers.svg.clearance import crowded_texts
 from renderers.svg.safe import SvgError, SvgRenderer, alpha_box, intrinsic_size, isolate, parse
 from renderers.svg.text import text_boxes
 from synth.decision import Decide, Decision, Verdict, meta_of
@@ -24,11 +26,11 @@ from synth.schema import image_value
 from synth.stage import Resources, Row, Stage, mark
 
 
-def output_size(svg: str, max_side: int, min_side: int = 0) -> tuple[int, int]:
+def output_size(svg: str, max_side: int) -> tuple[int, int]:
     """Pixel size for an SVG: its CSS size scaled so the longer side is ``max_side``."""
     w, h = intrinsic_size(parse(svg))
     scale = max_side / max(w, h)
-    return max(min_side, round(w * scale)), max(min_side, round(h * scale))
+    return round(w * scale), round(h * scale)
 
 
 def changed_boxes(
@@ -182,9 +184,12 @@ class DrawDiagram(Stage):
         self.renderer = SvgRenderer()  # our own programs: no child process needed
 
     def _draw(self, rng: np.random.Generator, kind: Kind, task: str, op: str | None):
-        """(source, target, edit, drawings, svgs); a structure that cannot take the edit or does
-        not fit its frame is drawn again."""
-        for _ in range(self.cfg.render.attempts):
+        """(source, target, edit, drawings, svgs, size, images); a structure that cannot take the
+        edit, does not fit its frame, or has a label that is not clear of the rest is drawn
+        again."""
+        render = self.cfg.render
+        why = ""
+        for _ in range(render.attempts):
             s = kind.sample(rng)
             try:
                 if task != "edit":
@@ -193,10 +198,21 @@ class DrawDiagram(Stage):
                     edit = kind.propose(rng, op, s)
                     t = kind.apply(s, edit)
                     drawings = kind.draw([s, t])
-                return s, t, edit, drawings, [d.svg(self.cfg.render.timeout_s) for d in drawings]
-            except (NotApplicable, OutOfFrame):
+                drawings = prepare(drawings, render.aspect_cap)
+                svgs = [d.svg(render.timeout_s) for d in drawings]
+            except (NotApplicable, OutOfFrame) as e:
+                why = str(e)
                 continue
-        raise NotApplicable(f"no structure out of {self.cfg.render.attempts} could take '{op or task}'")
+            size = output_size(svgs[0], render.max_side)
+            crowded = [c for svg in svgs for c in crowded_texts(self.renderer, svg, size)]
+            if crowded:
+                why = "labels not clear of other elements: " + ", ".join(
+                    f"{t!r} ({n} px)" for t, n in crowded[:4]
+                )
+                continue
+            images = [self.renderer.rgb(svg, *size) for svg in svgs]
+            return s, t, edit, drawings, svgs, size, images
+        raise NotApplicable(f"no structure out of {render.attempts} could take '{op or task}': {why}")
 
     def process_row(self, row: Row) -> Row:
         """Which kind, task and edit come from the row's seed; then :meth:`fill` draws it."""
@@ -209,13 +225,14 @@ class DrawDiagram(Stage):
     def fill(self, row: Row, rng: np.random.Generator, kind: Kind, task: str, op: str | None) -> Row:
         cfg = self.cfg
         try:
-            s, t, edit, drawings, svgs = self._draw(rng, kind, task, op)
-            size = output_size(svgs[0], cfg.render.max_side)
-            images = [self.renderer.rgb(svg, *size) for svg in svgs]
+            s, t, edit, drawings, svgs, size, images = self._draw(rng, kind, task, op)
         except NotApplicable as e:
             return mark(row, "render_error", str(e))
         except (DotError, SvgError) as e:
             return mark(row, e.reason, str(e))
+        bad = shape_problem(size, cfg.render.min_side, cfg.render.max_aspect)
+        if bad:
+            return mark(row, *bad)
         image = images[-1]
         found = labels(svgs[-1], size, cfg.verify.max_labels)
         lang, source = drawings[-1].program()

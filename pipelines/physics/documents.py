@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from pipelines.diagram.canvas import shape_problem
 from pipelines.diagram.stages import labels, output_size, to_texts
 from pipelines.physics.config import PhysicsConfig
 from renderers.svg.safe import SvgError, SvgRenderer, sanitize
@@ -195,6 +196,9 @@ class RenderDocumentSvg(Stage):
             found = labels(row["_svg"], size, self.cfg.verify.max_labels)
         except SvgError as e:
             return mark(row, e.reason, str(e))
+        bad = shape_problem(size, self.cfg.render.min_side, self.cfg.render.max_aspect)
+        if bad:  # an LLM's figure is drawn as it came: one the trainer cannot take is not kept
+            return mark(row, *bad)
         problem = row["_problem"]
         zh = bool(_HAN.search(problem))
         row.update(

@@ -70,6 +70,7 @@ class Node:
     x: float  # points, y up (Graphviz's convention)
     y: float
     attrs: dict[str, Any] = field(default_factory=dict)
+    xlp: tuple[float, float] | None = None  # centre of the ``xlabel``, placed by layout.place
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Edge:
     head: str
     label: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
+    lp: tuple[float, float] | None = None  # centre of the label, placed by layout.place
+    loop: float | None = None  # a self-loop's direction in degrees (y up), chosen by layout.place
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,13 @@ class Drawing:
         """Element id -> everything that decides how it is drawn."""
         out: dict[str, tuple] = {}
         for n in self.nodes:
-            out[n.id] = ("node", n.label, round(n.x, 2), round(n.y, 2), tuple(sorted(n.attrs.items())))
+            out[n.id] = ("node", n.label, round(n.x, 2), round(n.y, 2), tuple(sorted(n.attrs.items())), n.xlp)
         geometry = {
             n.id: (n.x, n.y, *(n.attrs.get(k) for k in ("shape", "width", "height"))) for n in self.nodes
         }
         for e in self.edges:  # an edge is clipped at its ends' outlines: their geometry is part of it
             ends = (geometry[e.tail], geometry[e.head])
-            out[e.id] = ("edge", e.tail, e.head, e.label, tuple(sorted(e.attrs.items())), ends)
+            out[e.id] = ("edge", e.tail, e.head, e.label, tuple(sorted(e.attrs.items())), ends, e.lp, e.loop)
         return out
 
     def svg(self, timeout: float = 20.0) -> str:
@@ -112,6 +115,8 @@ class Drawing:
         return "dot", to_dot(self)
 
 
+ARROW = 8.0  # points: Graphviz's arrow length at arrowsize 0.8
+BEND = 0.18  # curved edges bow to the left of their direction by this share of their length
 SLACK = 24.0  # points of canvas beyond the frame, for loops and labels near its edge
 
 
@@ -167,16 +172,32 @@ def to_dot(d: Drawing) -> str:
     for i, (x, y) in enumerate(((-SLACK, -SLACK), (w + SLACK, h + SLACK))):
         g.node(f"frame{i}", label="", pos=f"{x:.2f},{y:.2f}!", style="invis", width="0.01", height="0.01")
     for n in d.nodes:
+        xlp = {"xlp": _pt(n.xlp)} if n.xlp is not None else {}
         g.node(
-            n.id, label=label(n.label), id=n.id, pos=f"{n.x:.2f},{n.y:.2f}!", **_attrs(n.attrs, NODE_ATTRS)
+            n.id,
+            label=label(n.label),
+            id=n.id,
+            pos=f"{n.x:.2f},{n.y:.2f}!",
+            **xlp,
+            **_attrs(n.attrs, NODE_ATTRS),
         )
     nodes = {n.id: n for n in d.nodes}
     for e in d.edges:
         geometry = {}
-        if d.curved and e.tail != e.head and e.tail in nodes and e.head in nodes:
-            geometry["pos"], lp = _curve(nodes[e.tail], nodes[e.head])
-            if e.label:
-                geometry["lp"] = lp
+        a, b = nodes.get(e.tail), nodes.get(e.head)
+        pts = None
+        if a is not None and b is not None:
+            if e.tail == e.head:
+                pts = loop_points(a, e.loop) if e.loop is not None else None
+            elif d.curved:
+                pts = curve_points(a, b)
+            elif e.lp is not None:  # Graphviz honours a label's place only on an edge with a route
+                u = _toward(a, b)
+                pts = np.array([[a.x, a.y] + reach(a, u) * u, [b.x, b.y] - reach(b, -u) * u])
+        if pts is not None:
+            geometry["pos"] = _pos(pts, d.directed)
+            if e.label and e.lp is not None:
+                geometry["lp"] = _pt(e.lp)
         g.edge(
             e.tail,
             e.head,
@@ -188,11 +209,7 @@ def to_dot(d: Drawing) -> str:
     return g.source
 
 
-ARROW = 8.0  # points: Graphviz's arrow length at arrowsize 0.8
-BEND = 0.18  # curved edges bow to the left of their direction by this share of their length
-
-
-def _reach(n: Node, toward: np.ndarray) -> float:
+def reach(n: Node, toward: np.ndarray) -> float:
     """Distance from a node's centre to its outline along the unit vector ``toward``."""
     a = float(n.attrs.get("width", 0.45)) * 36  # half width, points
     b = float(n.attrs.get("height", 0.45)) * 36
@@ -208,21 +225,79 @@ def _reach(n: Node, toward: np.ndarray) -> float:
     return 1 / np.hypot(dx / a, dy / b) + extra  # circle, ellipse
 
 
-def _curve(a: Node, b: Node) -> tuple[str, str]:
-    """``pos`` and ``lp`` of a curved edge from a to b, computed from its two ends alone (Graphviz's
-    own curved splines bend according to the other edges, which would move untouched edges)."""
+def _toward(a: Node, b: Node) -> np.ndarray:
+    d = np.array([b.x - a.x, b.y - a.y])
+    return d / (float(np.hypot(*d)) or 1.0)
+
+
+def _pt(p: tuple[float, float]) -> str:
+    return f"{p[0]:.2f},{p[1]:.2f}"
+
+
+def bezier(pts: np.ndarray, n: int = 40) -> np.ndarray:
+    """Points along a route: a cubic Bezier's four points sampled, a segment's two kept."""
+    if len(pts) == 2:
+        return np.asarray(pts, dtype=float)
+    t = np.linspace(0, 1, n)[:, None]
+    p0, p1, p2, p3 = pts
+    return (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
+
+
+def _pos(pts: np.ndarray, directed: bool) -> str:
+    """A route as Graphviz's ``pos``: a cubic Bezier ending at the tip; a directed edge's curve
+    stops an arrow's length short of it, where the arrowhead begins."""
+    if len(pts) == 2:  # a straight route: its Bezier has its controls on the line
+        p, q = pts
+        pts = np.array([p, p + (q - p) / 3, p + 2 * (q - p) / 3, q])
+    start, c1, c2, tip = pts
+    if not directed:
+        return " ".join(_pt(p) for p in pts)
+    base = tip - ARROW * (tip - c2) / (np.linalg.norm(tip - c2) or 1.0)
+    return f"e,{_pt(tip)} " + " ".join(_pt(p) for p in (start, c1, c2, base))
+
+
+def curve_points(a: Node, b: Node) -> np.ndarray:
+    """The route of a curved edge from a to b, computed from its two ends alone (Graphviz's own
+    curved splines bend according to the other edges, which would move untouched edges): a cubic
+    Bezier (start, control, control, tip) bowing to the left of its direction."""
     pa, pb = np.array([a.x, a.y]), np.array([b.x, b.y])
     d = pb - pa
     length = float(np.hypot(*d)) or 1.0
     normal = np.array([-d[1], d[0]]) / length
     ctrl = (pa + pb) / 2 + normal * BEND * length
     ua, ub = (ctrl - pa) / np.linalg.norm(ctrl - pa), (ctrl - pb) / np.linalg.norm(ctrl - pb)
-    start, tip = pa + _reach(a, ua) * ua, pb + _reach(b, ub) * ub
-    base = tip - ARROW * (tip - ctrl) / np.linalg.norm(tip - ctrl)
-    pts = [start, start + 2 / 3 * (ctrl - start), base + 2 / 3 * (ctrl - base), base]
-    mid = 0.25 * start + 0.5 * ctrl + 0.25 * tip + normal * 9
-    pos = f"e,{tip[0]:.2f},{tip[1]:.2f} " + " ".join(f"{p[0]:.2f},{p[1]:.2f}" for p in pts)
-    return pos, f"{mid[0]:.2f},{mid[1]:.2f}"
+    start, tip = pa + reach(a, ua) * ua, pb + reach(b, ub) * ub
+    return np.array([start, start + 2 / 3 * (ctrl - start), tip + 2 / 3 * (ctrl - tip), tip])
+
+
+LOOP_HEIGHT = 30.0  # points from a node's outline to the far side of its self-loop
+LOOP_FOOT = 26.0  # degrees either side of the loop's direction where it leaves and meets the node
+LOOP_SPREAD = 48.0  # degrees either side of the direction of its two control points
+
+
+def loop_points(n: Node, angle: float) -> np.ndarray:
+    """A self-loop's route (start, control, control, tip) in direction ``angle`` (degrees, y up):
+    it leaves and meets the outline LOOP_FOOT either side of that direction and reaches
+    LOOP_HEIGHT beyond the outline, so it stands clear of the circle, with room for a label
+    beyond it."""
+    c = np.array([n.x, n.y])
+
+    def unit(deg: float) -> np.ndarray:
+        return np.array([np.cos(np.radians(deg)), np.sin(np.radians(deg))])
+
+    r = reach(n, unit(angle))
+    far = (r + LOOP_HEIGHT - 0.25 * r * np.cos(np.radians(LOOP_FOOT))) / (
+        0.75 * np.cos(np.radians(LOOP_SPREAD))
+    )
+    u0, u1 = unit(angle + LOOP_FOOT), unit(angle - LOOP_FOOT)
+    return np.array(
+        [
+            c + reach(n, u0) * u0,
+            c + far * unit(angle + LOOP_SPREAD),
+            c + far * unit(angle - LOOP_SPREAD),
+            c + reach(n, u1) * u1,
+        ]
+    )
 
 
 def dot_to_svg(dot: str, timeout: float = TIMEOUT_S) -> str:

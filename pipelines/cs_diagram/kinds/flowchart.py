@@ -14,7 +14,7 @@ from pipelines.diagram.kind import Kind, Question, Text2
 from renderers.diagrams.graph import Drawing, Edge, Node
 from synth.sampling import NotApplicable, pick
 
-DX, DY, MARGIN = 200.0, 64.0, 40.0
+DX, DY, MARGIN = 200.0, 84.0, 40.0  # rows far enough apart for a label beside a short edge
 SHAPES = {
     "start": {"shape": "ellipse", "width": "1.1", "height": "0.5"},
     "end": {"shape": "ellipse", "width": "1.1", "height": "0.5"},

@@ -1,8 +1,11 @@
-"""Linked lists, stacks, queues and arrays: cells in a row (a column for stacks).
+"""Linked lists, stacks, queues and arrays: cells in rows (a column for stacks).
 
 Cells keep an identity (``id``) apart from their value, and the layout places the union of both
 images' cells in order, so inserting into a list leaves a gap in the source where the new cell
-will be, and every other cell stays exactly where it was.
+will be, and every other cell stays exactly where it was. A long sequence wraps into as few rows as
+keep them no wider than ``ROW_ASPECT`` (the canvas fit then spreads them to the configured aspect:
+never a strip): arrays and queues read left to right, row by row; a linked list snakes (every other
+row runs right to left), so each link is short and crosses nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +17,26 @@ from renderers.diagrams.graph import Drawing, Edge, Node
 from synth.sampling import NotApplicable, pick
 
 DX, DY, MARGIN = 74.0, 44.0, 32.0
+ROW_GAP = 76.0  # points between rows of a wrapped sequence (room for an array's indices)
+ROW_ASPECT = 2.2  # a wrapped sequence's rows stay at most this wide for their height (fit spreads them)
 CELL = {"shape": "box", "width": "0.7", "height": "0.45"}
+STACK_CELL = {"shape": "box", "width": "1.2", "height": "0.45"}  # a stack stands as one column
+
+
+def grid(n: int, snake: bool) -> list[tuple[float, float]]:
+    """Positions (y up) of n cells in rows: the fewest rows whose frame stays within ROW_ASPECT."""
+    for rows in range(1, n + 1):
+        cols = -(-n // rows)
+        w, h = 2 * MARGIN + (cols - 1) * DX, 2 * MARGIN + (rows - 1) * ROW_GAP
+        if w / h <= ROW_ASPECT or cols <= 2:
+            break
+    out = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        if snake and r % 2:
+            c = cols - 1 - c
+        out.append((MARGIN + c * DX, MARGIN + (rows - 1 - r) * ROW_GAP))
+    return out
 
 
 def _values(rng, n_lo=4, n_hi=8) -> list[int]:
@@ -60,19 +82,18 @@ class Sequence(Kind):
         for s in structures[1:]:
             order = _union_order(order, [c["id"] for c in s["cells"]])
         n = len(order)
-        frame = (
-            2 * MARGIN + (0 if self.vertical else (n - 1) * DX),
-            2 * MARGIN + ((n - 1) * DY if self.vertical else 0),
-        )
-        place = {cid: i for i, cid in enumerate(order)}
+        if self.vertical:
+            spots = [(MARGIN + 22, MARGIN + i * DY) for i in range(n)]
+        else:
+            spots = grid(n, snake=self.arrows)
+        xs, ys = [p[0] for p in spots], [p[1] for p in spots]
+        frame = (max(xs) + min(xs), max(ys) + min(ys))
+        place = {cid: spots[i] for i, cid in enumerate(order)}
         out = []
         for s in structures:
             cells = s["cells"]
-            nodes = []
-            for c in cells:
-                i = place[c["id"]]
-                x, y = (MARGIN, MARGIN + i * DY) if self.vertical else (MARGIN + i * DX, MARGIN)
-                nodes.append(Node(f"c{c['id']}", str(c["value"]), x, y, CELL))
+            shape = STACK_CELL if self.vertical else CELL
+            nodes = [Node(f"c{c['id']}", str(c["value"]), *place[c["id"]], shape) for c in cells]
             edges = []
             if self.arrows:
                 edges = [
@@ -226,7 +247,7 @@ class Stack(Sequence):
 
 class Queue(Sequence):
     name = "queue"
-    noun = ("queue, front on the left", "队列（队首在左）")
+    noun = ("queue, front first (left to right, row by row)", "队列（队首在前，按行从左到右）")
     edits = ("enqueue", "dequeue")
 
     def propose(self, rng, op, s):
