@@ -6,6 +6,8 @@ from typing import Any
 
 from pipelines.diagram.kind import Kind
 from renderers.svg.physics import Figure
+from renderers.svg.physics_labels import place_labels
+from renderers.svg.safe import SvgRenderer
 
 G = 9.8  # m/s^2
 W, H = 640, 480  # canvas of every figure
@@ -50,7 +52,10 @@ class PhysicsKind(Kind):
         raise NotImplementedError
 
     def draw(self, structures):
-        return [Figure({"canvas": [W, H], "elements": els}) for els in self.layout(structures)]
+        """The figures, their labels moved clear of every stroke (raises
+        :class:`renderers.svg.physics_labels.LabelClash` where one cannot be)."""
+        scenes = [{"canvas": [W, H], "elements": els} for els in self.layout(structures)]
+        return [Figure(s) for s in place_labels(scenes, SvgRenderer())]
 
     #: op -> the model keys the edit may change (checked against the model diff).
     changes: dict[str, tuple[str, ...]] = {}
