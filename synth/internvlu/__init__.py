@@ -1,0 +1,19 @@
+"""InternVL-U in our own code: the official checkpoint layout in and out, the official numerics.
+
+``InternVLU.from_pretrained(dir)`` reads the released layout (``model_index.json``, ``vlm/``,
+``generation_decoder/``, ``vae/``, ``scheduler/``, ``processor/``); ``save_pretrained`` writes it
+so the official ``InternVLUPipeline`` loads it. One file per component:
+
+  vision.py       InternViT and the pixel shuffle
+  vlm.py          the VLM: ViT features, special-token rows, Qwen3, condition, greedy text
+  transformer.py  the MMDiT generation head, its packing and 3-axis RoPE
+  decoder.py      the condition projector and padding token around the head
+  vae.py          diffusers' Qwen-Image VAE with the official normalisation and uint8 conversion
+  checkpoint.py   the layout, safetensors header checks, reading and writing weights
+  model.py        InternVLU: check, load, save, parameter counts
+"""
+
+from synth.internvlu.checkpoint import CheckpointError
+from synth.internvlu.model import InternVLU, check_checkpoint
+
+__all__ = ["CheckpointError", "InternVLU", "check_checkpoint"]
