@@ -37,8 +37,8 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
     },
     "size": {
         "en": ["Make {ref} {bigger}.", "Scale {ref} to about {pct}% of its size.",
-               "{Increase} the font size of {ref}, keeping it centred where it is."],
-        "zh": ["把{ref}{bigger}。", "将{ref}的字号调整为原来的约{pct}%。", "{Increase}{ref}的字号，位置保持居中不变。"],
+               "{Increase} the font size of {ref}, {keep}."],
+        "zh": ["把{ref}{bigger}。", "将{ref}的字号调整为原来的约{pct}%。", "{Increase}{ref}的字号，{keep}。"],
     },
     "move": {
         "en": ["Move {ref} {direction}.", "Shift {ref} {direction}, keeping its style.",
@@ -89,6 +89,7 @@ def fill(op: str, slots: dict[str, Any], language: str, k: int) -> str:
         "case": slots.get("case_zh" if zh else "case_en", ""),
         "lang": slots.get("lang_zh" if zh else "lang_en", ""),
         "which": slots.get("which_zh" if zh else "which_en", ""),
+        "keep": slots.get("keep_zh" if zh else "keep_en", ""),
         "direction": slots.get("direction_zh")
         if zh
         else DIRECTIONS_EN.get(slots.get("direction_en", ""), ""),
