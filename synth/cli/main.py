@@ -14,11 +14,13 @@ from pipelines import MODULES, pipeline
 from synth.cli.demo import demo
 from synth.cli.domains import domain_command
 from synth.cli.llm import llm
+from synth.cli.model import model
 from synth.cli.outputs import inspect, migrate_cmd, preview, validate_cmd
 from synth.cli.text_edit import eval_group
 from synth.config import ConfigError
 from synth.fonts import FontError
 from synth.inputs import InputError
+from synth.internvlu.checkpoint import CheckpointError
 from synth.llm import LlmSetupError
 from synth.llm_server import ServeError
 from synth.migrate import MigrateError
@@ -36,6 +38,7 @@ USER_ERRORS = (
     LlmSetupError,
     ServeError,
     MigrateError,
+    CheckpointError,
     FileNotFoundError,
 )
 
@@ -73,7 +76,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for _command in (inspect, validate_cmd, preview, migrate_cmd, eval_group, demo, llm):
+for _command in (inspect, validate_cmd, preview, migrate_cmd, eval_group, demo, llm, model):
     cli.add_command(_command)
 
 
