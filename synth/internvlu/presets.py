@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -172,15 +173,18 @@ def randomize(module: nn.Module, seed: int) -> None:
         p.copy_(val.to(p.dtype))
 
 
-def make_tiny(out: str | Path, seed: int = 0) -> Path:
-    """Write the tiny checkpoint to ``out`` (replaced if it is one already) and return its path."""
+def make_checkpoint(
+    out: str | Path, configs_for: Callable[[int, dict[str, int]], Configs], seed: int = 0
+) -> Path:
+    """Write a random checkpoint of ``configs_for(vocab, token_ids)`` to ``out``, its tokenizer
+    trained here; same seed, same bytes."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     proc = out / "processor"
     proc.mkdir(exist_ok=True)
     ids = build_tokenizer(proc)
     vocab = int(math.ceil((max(ids.values()) + 1) / 64) * 64)  # padded as real Qwen vocabularies are
-    configs = tiny_configs(vocab, ids)
+    configs = configs_for(vocab, ids)
     write_json(proc / "processor_config.json", configs.processor)
     torch.manual_seed(seed)
     components = build_components(configs)
@@ -189,6 +193,27 @@ def make_tiny(out: str | Path, seed: int = 0) -> Path:
     files = {p.name: p.read_bytes() for p in sorted(proc.iterdir()) if p.is_file()}
     InternVLU(configs, components, files).save_pretrained(out)
     return out
+
+
+def make_tiny(out: str | Path, seed: int = 0) -> Path:
+    """The tiny checkpoint (``synth model tiny``): the oracle's tiny sizes, about 5 MB."""
+    return make_checkpoint(out, tiny_configs, seed)
+
+
+def mid_configs(vocab: int, ids: dict[str, int]) -> Configs:
+    """A mid-size model for benchmarks: the head of 4 layers at width 512 (4 x 128), a Qwen3 of
+    4 layers at width 512; the tiny ViT and VAE."""
+    tiny = tiny_configs(vocab, ids)
+    vlm = dict(tiny.vlm)
+    vlm["llm_config"] = dict(tiny.vlm["llm_config"], hidden_size=512, intermediate_size=1536, num_hidden_layers=4,
+                             num_attention_heads=8, num_key_value_heads=4, head_dim=64, max_window_layers=4)  # fmt: skip
+    head = dict(tiny.generation_decoder["decoder_config"], num_layers=4, attention_head_dim=128,
+                num_attention_heads=4, joint_attention_dim=512, axes_dims_rope=[16, 56, 56])  # fmt: skip
+    decoder = dict(
+        tiny.generation_decoder, input_hidden_size=1024, output_hidden_size=512, decoder_config=head
+    )
+    return Configs(vlm=vlm, generation_decoder=decoder, vae=tiny.vae, scheduler=tiny.scheduler,
+                   processor=tiny.processor)  # fmt: skip
 
 
 def describe(configs: Configs) -> dict[str, Any]:
