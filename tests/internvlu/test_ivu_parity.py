@@ -99,3 +99,43 @@ def test_vae_decode_encode_and_uint8(model, ref):
         assert rel(V.encode(model.vae, ref["edit.vae.encode_in"]), ref["edit.vae.cond_latents"]) < TOL
     image = V.to_uint8(ref["t2i.vae.pixels"])[0]
     assert torch.equal(image, ref["t2i.image_uint8"])  # offset 128 and truncation, exactly
+
+
+@pytest.fixture(scope="module")
+def edit_ref():
+    """The official editing call's first head step and VLM condition (``dump_edit.py``)."""
+    with np.load(DATA / "oracle_edit.npz") as f:
+        return {k: torch.from_numpy(f[k]) for k in f.files}
+
+
+def test_edit_condition_with_image_tokens(model, edit_ref):
+    r = edit_ref
+    with torch.no_grad():
+        states = model.vlm.hidden_states(
+            r["proc.input_ids"], r["proc.attention_mask"], r["proc.pixel_values"]
+        )
+        conds, images = model.vlm.condition(r["proc.input_ids"], r["proc.attention_mask"], states, [-2, -1])
+    for i, cond in enumerate(conds):
+        assert rel(cond, r[f"cond.{i}"]) < TOL
+        assert torch.equal(images[i], r[f"cond_image_mask.{i}"].bool())
+    assert images[0].any() and not images[2].any()  # the all-dropped row has no image
+
+
+def test_edit_head_with_references(model, edit_ref):
+    """Reference latents as later frames, VLM image tokens at their own grid positions."""
+    r = edit_ref
+    rows = range(len(r["head.hidden_states"]))
+    inputs = HeadInputs(
+        latents=list(r["head.hidden_states"]),
+        timestep=r["head.timestep"],
+        cond=r["head.encoder_hidden_states"],
+        cond_mask=r["head.encoder_attention_mask"].bool(),
+        cond_image_mask=r["head.encoder_image_token_mask"].bool(),
+        cond_image_grids=[[tuple(g) for g in r[f"head.image_fhw_cond.{i}"].tolist()] for i in rows],
+        refs=[
+            r[f"head.conditional_input.{i}"] if len(r[f"head.conditional_input.{i}"]) else None for i in rows
+        ],
+    )
+    with torch.no_grad():
+        out = torch.stack(model.generation_decoder.decoder(inputs))
+    assert rel(out, r["head.out"]) < TOL
