@@ -181,6 +181,7 @@ class InternVLU(nn.Module):
         self.vae = components["vae"]
         self.processor_files = processor_files
         self.tokenizer = None
+        self.processor = None
 
     @classmethod
     def from_pretrained(
@@ -207,7 +208,12 @@ class InternVLU(nn.Module):
     def load_tokenizer(self, folder: Path) -> None:
         from transformers import AutoTokenizer
 
+        from synth.internvlu.processor import Processor
+
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.processor = Processor.from_folder(
+            folder, self.configs.vlm.get("template", "qwen2_5-chat-v3"), self.tokenizer
+        )
         ids = {
             t: self.tokenizer.convert_tokens_to_ids(t)
             for t in (*SPECIAL_TOKENS, "<|im_start|>", "<|im_end|>")

@@ -139,3 +139,44 @@ def test_edit_head_with_references(model, edit_ref):
     with torch.no_grad():
         out = torch.stack(model.generation_decoder.decoder(inputs))
     assert rel(out, r["head.out"]) < TOL
+
+
+def synthetic_image(w: int, h: int, seed: int):
+    """The oracle's test picture (``run_oracle.synthetic_image``): gradients and a red block."""
+    from PIL import Image
+
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    r = 127.5 + 127.5 * np.sin(2 * np.pi * (xx / w + seed * 0.1))
+    img = np.stack([r, 255.0 * yy / max(h - 1, 1), 255.0 * ((xx + yy) % 17) / 16.0], -1)
+    img[h // 4 : h // 2, w // 4 : w // 2] = [250, 20, 40]
+    return Image.fromarray(np.clip(np.round(img), 0, 255).astype(np.uint8), "RGB")
+
+
+def test_processor_text_to_image_rows(model, ref):
+    batch = model.processor(
+        ["a small red cube and a blue sphere on a wooden table, studio lighting"],
+        mode="image",
+        height=64,
+        width=64,
+    )
+    for key in ("input_ids", "attention_mask", "generation_flags", "image_grid_thw_gen"):
+        assert torch.equal(batch[key], ref[f"t2i.proc.{key}"]), key
+
+
+def test_processor_understanding_rows(model, ref):
+    text = model.processor(["Describe a sunny day."], mode="text")
+    assert torch.equal(text["input_ids"], ref["und_text.proc.input_ids"])
+    image = model.processor(["What is shown in the picture?"], [synthetic_image(56, 56, 1)], mode="text")
+    assert torch.equal(image["input_ids"], ref["und_image.proc.input_ids"])
+    assert torch.equal(image["pixel_values"], ref["und_image.proc.pixel_values"])
+
+
+def test_processor_editing_rows(model, ref):
+    """Three rows, the instruction's case kept (its ``<image>`` prefix comes first), both kinds
+    of pixels bf16-rounded as the official processor returns them."""
+    batch = model.processor(
+        ["make the block blue"], [synthetic_image(64, 64, 2)], mode="image", height=64, width=64
+    )
+    for key in ("input_ids", "attention_mask", "generation_flags", "image_grid_thw_gen", "pixel_values",
+                "pixel_values_gen"):  # fmt: skip
+        assert torch.equal(batch[key], ref[f"edit.proc.{key}"]), key
