@@ -3,8 +3,8 @@
 A text is only ever drawn with a face whose character map covers every character of it, so a
 sample never shows tofu boxes, and text with lowercase letters only with a face that draws them
 distinctly from capitals (a caps-only display face such as Bebas Neue maps ``a`` to a copy of
-``A``: its lowercase text would read as capitals). Faces are sorted, so a seeded choice picks the same face on every
-machine with the same fonts. A run records its whole font set (:func:`font_set`) in ``run.json``
+``A``: its lowercase would read as capitals). Faces are sorted, so a seeded choice picks the same
+face on every machine with the same fonts. A run records its whole font set (:func:`font_set`) in ``run.json``
 when it starts, and every later invocation and worker chooses from that record
 (:meth:`FontRegistry.pinned`), so a font installed later never changes a sample and a missing or
 changed file is an error naming it, never a silent substitute.
@@ -94,7 +94,11 @@ def charset(path: str, index: int) -> frozenset[int]:
 
 
 def covers(face: FontFace, text: str) -> bool:
-    chars = charset(face.path, face.index)
+    return _maps(face.path, face.index, text)
+
+
+def _maps(path: str, index: int, text: str) -> bool:
+    chars = charset(path, index)
     return all(ord(c) in chars for c in text if not c.isspace())
 
 
@@ -137,10 +141,7 @@ def has_lowercase(path: str, index: int) -> bool:
 def draws(path: str, index: int, text: str) -> bool:
     """Whether the face draws ``text`` as written: a glyph for every character and, when the text
     has lowercase letters, lowercase distinct from capitals."""
-    chars = charset(path, index)
-    return all(ord(c) in chars for c in text if not c.isspace()) and (
-        not needs_lowercase(text) or has_lowercase(path, index)
-    )
+    return _maps(path, index, text) and (not needs_lowercase(text) or has_lowercase(path, index))
 
 
 def face_digest(path: str) -> str:

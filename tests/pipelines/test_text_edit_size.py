@@ -1,4 +1,4 @@
-"""Size edits scale text in place: the block keeps its alignment edge (left-aligned text grows to the
+"""Size edits (``ops.size``, ``scaling``) scale text in place: the block keeps its alignment edge (left-aligned text grows to the
 right, right-aligned to the left, centred both ways, top-aligned downwards) and its lines, stays
 inside the page margins, and the instruction says what the drawing keeps."""
 
@@ -11,7 +11,8 @@ import pytest
 
 from pipelines.text_edit import PIPELINE
 from pipelines.text_edit.instructions import instructions
-from pipelines.text_edit.ops import KEEPS, PAGE_MARGIN, Context, page_area, pin, scaled_box, size
+from pipelines.text_edit.ops import Context, pin, size
+from pipelines.text_edit.scaling import KEEPS, PAGE_MARGIN, page_area, scaled_box
 from pipelines.text_edit.stages import DrawEdit
 from pipelines.text_render.sampler import font_ref
 from pipelines.text_render.texts import TextSource
