@@ -247,6 +247,15 @@ class InternVLU(nn.Module):
         for name, data in self.processor_files.items():
             (proc / name).write_bytes(data)
 
+    def scheduler(self, flow_shift: float = 3.0):
+        """diffusers' ``DPMSolverMultistepScheduler`` from the checkpoint's config, with the
+        ``flow_shift`` the official pipeline always sets (its default ``timestep_shift``, 3.0),
+        whatever the file says."""
+        from diffusers import DPMSolverMultistepScheduler
+
+        cfg = {k: v for k, v in self.configs.scheduler.items() if not k.startswith("_")}
+        return DPMSolverMultistepScheduler.from_config({**cfg, "flow_shift": flow_shift})
+
     def parameter_counts(self) -> dict[str, int]:
         return parameter_counts(self)
 

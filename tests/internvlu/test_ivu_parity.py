@@ -180,3 +180,14 @@ def test_processor_editing_rows(model, ref):
     for key in ("input_ids", "attention_mask", "generation_flags", "image_grid_thw_gen", "pixel_values",
                 "pixel_values_gen"):  # fmt: skip
         assert torch.equal(batch[key], ref[f"edit.proc.{key}"]), key
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 8, 20])
+def test_scheduler_timesteps_and_sigmas(model, steps):
+    import json
+
+    want = json.loads((DATA / "oracle.json").read_text())["unit_scheduler"][str(steps)]
+    scheduler = model.scheduler()
+    scheduler.set_timesteps(steps, device="cpu")
+    assert scheduler.timesteps.tolist() == want["timesteps"]
+    assert np.allclose(scheduler.sigmas.numpy(), want["sigmas"], rtol=1e-6, atol=1e-7)
