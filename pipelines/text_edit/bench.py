@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,12 @@ from tqdm import tqdm
 
 from pipelines.text_edit.config import OPS
 from synth.evaluate.text_edit import (
+    Item,
     classic_metrics,
     correctness,
+    in_region,
     items_from_ocr,
+    placed,
     polygon_crop,
     psnr_outside,
     summarize,
@@ -35,7 +39,7 @@ from synth.writer import OutputDir, read_table
 
 log = logging.getLogger(__name__)
 
-METRICS = ("oa", "op", "or", "f1", "ned", "correctness_ned", "preservation_psnr")
+METRICS = ("oa", "op", "or", "f1", "ned", "placed", "correctness_ned", "preservation_psnr")
 CATEGORY_FILES = "categories.json"
 
 
@@ -43,10 +47,12 @@ def category(op: str, real: bool) -> str:
     return f"{2 if real else 1}.{OPS.index(op) + 1}"
 
 
-def export_textedit(run_dir: str, bench: str) -> dict[str, Any]:
-    """Write the kept rows of a ``synth text-edit`` output in the TextEdit layout; returns counts
-    per category. Warns when the run is a ``train`` split (benchmarks should come from ``--set
-    split=test`` runs, whose samples never occur in training data)."""
+def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> dict[str, int]:
+    """Write the kept rows of a ``synth text-edit`` output in the TextEdit layout, one benchmark
+    row per edited line (see :func:`edit_rows`); ``single_line`` leaves out the rows whose text
+    spans lines. Returns rows per category, and ``left_out`` (multi-line rows left out). Warns
+    when the run is a ``train`` split (benchmarks should come from ``--set split=test`` runs,
+    whose samples never occur in training data)."""
     out = OutputDir(run_dir)
     run = out.read_json("run.json")
     if not run or run.get("pipeline") != "text_edit":
@@ -57,6 +63,7 @@ def export_textedit(run_dir: str, bench: str) -> dict[str, Any]:
         )
     root = Path(bench)
     per_cat: dict[str, list[dict]] = {}
+    left_out = 0
     for shard in out.list("data", ".parquet"):
         for row in read_table(out, shard).to_pylist():
             spec = json.loads(row["spec"])
@@ -77,31 +84,30 @@ def export_textedit(run_dir: str, bench: str) -> dict[str, Any]:
             meta = json.loads(row["meta"] or "{}")
             sources = [t for t in row["texts"] if t["role"] == "source"]
             targets = [t for t in row["texts"] if t["role"] == "target"]
-            source_text, target_text = changed_lines(sources, targets)
-            per_cat.setdefault(cat, []).append(
-                {
-                    "prompt": row["instruction"],
-                    **files,
-                    "source_text": source_text,
-                    "target_text": target_text,
-                    "source_word": meta.get("old_text"),
-                    "target_word": meta.get("new_text"),
-                    "gt_caption": "Text in the image: " + "; ".join(
-                        t["text"] for t in row["texts"] if t["role"] != "source"),
-                    "edit_type": op,
-                    "instructions": row["instructions"],
-                    "language": row["language"],
-                    "source_lines": [{"text": t["text"], "polygon": t["polygon"]} for t in sources],
-                    "target_lines": [{"text": t["text"], "polygon": t["polygon"]} for t in targets],
-                    "case_sensitive": op == "case",
-                    "sample_id": row["sample_id"],
-                    "split": run.get("split"),
-                }
-            )  # fmt: skip
+            common = {
+                "prompt": row["instruction"],
+                **files,
+                "source_word": meta.get("old_text"),
+                "target_word": meta.get("new_text"),
+                "gt_caption": "Text in the image: " + "; ".join(
+                    t["text"] for t in row["texts"] if t["role"] != "source"),
+                "edit_type": op,
+                "instructions": row["instructions"],
+                "language": row["language"],
+                "case_sensitive": op == "case",
+                "sample_id": row["sample_id"],
+                "split": run.get("split"),
+            }  # fmt: skip
+            rows = edit_rows(sources, targets)
+            for k, part in enumerate(rows):
+                if single_line and part["multi_line"]:
+                    left_out += 1
+                    continue
+                per_cat.setdefault(cat, []).append({**common, **part, "line": k, "edit_rows": len(rows)})
     next_id = 1
     for cat in sorted(per_cat, key=lambda c: [int(x) for x in c.split(".")]):
         with open(root / f"{cat}.jsonl", "w", encoding="utf-8") as f:
-            for row in sorted(per_cat[cat], key=lambda r: r["sample_id"]):
+            for row in sorted(per_cat[cat], key=lambda r: (r["sample_id"], r["line"])):
                 f.write(json.dumps({"id": next_id, **row}, ensure_ascii=False) + "\n")
                 next_id += 1
     categories = {
@@ -110,20 +116,41 @@ def export_textedit(run_dir: str, bench: str) -> dict[str, Any]:
         for real in (False, True)
     }
     (root / CATEGORY_FILES).write_text(json.dumps(categories, indent=2) + "\n")
-    return {cat: len(rows) for cat, rows in sorted(per_cat.items())}
+    return {**{cat: len(rows) for cat, rows in sorted(per_cat.items())}, "left_out": left_out}
 
 
-def changed_lines(sources: list[dict], targets: list[dict]) -> tuple[str, str]:
-    """TextEdit's source_text and target_text: whole text instances (OCR reads lines, and its
-    metrics compare against what OCR reads), so the edited lines, not the edited word. Lines that
-    read the same before and after are left out; a style edit (same text) keeps them all."""
-    old = [t["text"] for t in sources]
-    new = [t["text"] for t in targets]
-    old_changed = [t for t in old if t not in new]
-    new_changed = [t for t in new if t not in old]
-    if not old_changed and not new_changed:
-        return " ".join(old), " ".join(new)
-    return " ".join(old_changed), " ".join(new_changed)
+def edit_rows(sources: list[dict], targets: list[dict]) -> list[dict[str, Any]]:
+    """The benchmark rows of one edit. TextEdit's evaluator finds ``source_text`` among the lines
+    OCR reads in the original and looks for ``target_text`` in that line's box, so a row must be
+    one line: where the edited text has as many lines after as before, one row per line pair that
+    changed (every pair for a style edit, whose text stays), and a deletion one row per line gone.
+    Where the lines rewrap, one row holds the lines that changed, ``multi_line`` where either side
+    spans lines. ``in_place`` rows have one line, drawn where OA looks for it (TextEdit's region
+    test of the new line's box against the old one's)."""
+    if not targets or len(sources) == len(targets):
+        pairs = [(s, targets[k] if targets else None) for k, s in enumerate(sources)]
+        changed = [(s, t) for s, t in pairs if t is None or s["text"] != t["text"]]
+        return [_row([s], [t] if t else []) for s, t in changed or pairs]
+    before, after = {t["text"] for t in sources}, {t["text"] for t in targets}
+    return [_row([s for s in sources if s["text"] not in after] or sources,
+                 [t for t in targets if t["text"] not in before] or targets)]  # fmt: skip
+
+
+def _row(sources: list[dict], targets: list[dict]) -> dict[str, Any]:
+    return {
+        "source_text": " ".join(t["text"] for t in sources),
+        "target_text": " ".join(t["text"] for t in targets),
+        "source_lines": [{"text": t["text"], "polygon": t["polygon"]} for t in sources],
+        "target_lines": [{"text": t["text"], "polygon": t["polygon"]} for t in targets],
+        "multi_line": len(sources) > 1 or len(targets) > 1,
+        "in_place": len(sources) == len(targets) == 1
+        and in_region(_bbox(targets[0]["polygon"]), _bbox(sources[0]["polygon"])),
+    }
+
+
+def _bbox(polygon: list[float]) -> tuple[float, float, float, float]:
+    xs, ys = polygon[0::2], polygon[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def read_bench(bench: str) -> list[dict[str, Any]]:
@@ -160,26 +187,51 @@ def _load(path: Path) -> np.ndarray:
     return decode_image(path.read_bytes())
 
 
-def score_sample(
-    row: dict[str, Any], original: np.ndarray, predicted: np.ndarray, ocr, mask: np.ndarray | None
-):
-    """All metrics of one prediction. The prediction is resized to the original's size first
-    (LANCZOS, as TextEdit's evaluator does)."""
+@dataclass(frozen=True)
+class Pair:
+    """An original and a prediction (resized to the original's size, LANCZOS, as TextEdit's
+    evaluator does) with the full OCR of each: read once per image, since an edit's rows share it."""
+
+    original: np.ndarray
+    predicted: np.ndarray
+    found_original: list[Item]
+    found_predicted: list[Item]
+
+
+def read_pair(original: np.ndarray, predicted: np.ndarray, ocr) -> Pair:
     h, w = original.shape[:2]
     if predicted.shape[:2] != (h, w):
         predicted = np.asarray(Image.fromarray(predicted).resize((w, h), Image.LANCZOS))
+    return Pair(
+        original, predicted, items_from_ocr(ocr.detect(original)), items_from_ocr(ocr.detect(predicted))
+    )
+
+
+def score_sample(row: dict[str, Any], pair: Pair, ocr, mask: np.ndarray | None) -> dict[str, float]:
+    """All metrics of one row: TextEdit's classic ones, and on our exports (which know where the
+    text was and where it belongs) the placed OA, the verifier's correctness at the new lines and
+    PSNR outside the edit mask."""
     scores = classic_metrics(
-        items_from_ocr(ocr.detect(original)), items_from_ocr(ocr.detect(predicted)),
-        row["source_text"], row["target_text"],
-    )  # fmt: skip
-    lines = row.get("target_lines") or []
-    if lines:  # our exports know where the new text belongs: the verifier's own check
-        reads = [t for t, _ in ocr.recognize([polygon_crop(predicted, t["polygon"]) for t in lines])]
+        pair.found_original, pair.found_predicted, row["source_text"], row["target_text"]
+    )
+    lines = row.get("target_lines")
+    if lines is not None:
+        scores["placed"] = placed(
+            pair.found_original,
+            pair.found_predicted,
+            [_bbox(t["polygon"]) for t in row.get("source_lines") or []],
+            [_bbox(t["polygon"]) for t in lines],
+            row["source_text"],
+            row["target_text"],
+        )
+    if lines:
+        crops = [polygon_crop(pair.predicted, t["polygon"]) for t in lines]
+        reads = [t for t, _ in ocr.recognize(crops)]
         scores["correctness_ned"] = correctness(
             [t["text"] for t in lines], reads, not row.get("case_sensitive")
         )
     if mask is not None:
-        scores["preservation_psnr"] = psnr_outside(original, predicted, mask)
+        scores["preservation_psnr"] = psnr_outside(pair.original, pair.predicted, mask)
     return scores
 
 
@@ -191,6 +243,7 @@ def evaluate(
     root, pred_root = Path(bench), Path(pred)
     samples, missing = [], []
     rejected = []
+    pairs: dict[tuple[Path, Path], Pair] = {}
     for row in tqdm(read_bench(bench), desc="eval text-edit", disable=not progress):
         if not all(_inside(root, row.get(k)) for k in ("original_image", "mask_image") if row.get(k)):
             rejected.append(f"id {row.get('id')}: image path outside the benchmark folder")
@@ -199,17 +252,19 @@ def evaluate(
         if not predicted_path.exists():
             missing.append(str(predicted_path))
             continue
-        original = _load(root / row["original_image"])
         mask = None
         if row.get("mask_image") and (root / row["mask_image"]).exists():
             mask = np.asarray(Image.open(io.BytesIO((root / row["mask_image"]).read_bytes())).convert("L"))
+        key = (root / row["original_image"], predicted_path)
         try:
-            scores = score_sample(row, original, _load(predicted_path), ocr, mask)
+            if key not in pairs:
+                pairs = {key: read_pair(_load(key[0]), _load(key[1]), ocr)}  # rows of one edit are adjacent
+            scores = score_sample(row, pairs[key], ocr, mask)
         except Exception as e:  # noqa: BLE001 - one unreadable prediction scores zero, with the reason
             log.warning("cannot score %s: %s", predicted_path, e)
             scores = {"oa": 0.0, "op": 0.0, "or": 0.0, "f1": 0.0, "ned": 0.0, "error": str(e)}
         samples.append({"id": row["id"], "category": row["category"], "operation": row["operation"],
-                        "scene": row["scene"], **scores})  # fmt: skip
+                        "scene": row["scene"], "rows": row_kind(row), **scores})  # fmt: skip
     return {
         "bench": str(bench),
         "pred": str(pred),
@@ -220,22 +275,33 @@ def evaluate(
         "rejected_rows": rejected,
         "summary": summarize(samples, METRICS, "scene"),
         "by_operation": {k: v for k, v in summarize(samples, METRICS, "operation").items() if k != "all"},
+        "by_rows": {k: v for k, v in summarize(samples, METRICS, "rows").items() if k not in ("all", "None")},
         "samples": samples,
     }
 
 
+def row_kind(row: dict[str, Any]) -> str | None:
+    """``in-place``, ``moved`` (one line, drawn where OA does not look) or ``multi-line``, from our
+    exports' flags; None for rows without them (the released benchmark)."""
+    if "multi_line" not in row:
+        return None
+    return "multi-line" if row["multi_line"] else "in-place" if row["in_place"] else "moved"
+
+
 def table(report: dict[str, Any]) -> str:
     """A readable summary: overall, per scene type and per operation."""
-    head = f"{'group':<14}{'n':>5}" + "".join(
-        f"{m:>9}" for m in ("OA", "OP", "OR", "F1", "NED", "corrNED", "PSNR")
+    head = f"{'group':<17}{'n':>5}" + "".join(
+        f"{m:>9}" for m in ("OA", "OP", "OR", "F1", "NED", "Placed", "corrNED", "PSNR")
     )
     lines = [head, "-" * len(head)]
-    groups = list(report["summary"].items()) + [
-        (f"op:{k}", v) for k, v in sorted(report["by_operation"].items())
-    ]
+    groups = (
+        list(report["summary"].items())
+        + [(f"rows:{k}", v) for k, v in sorted(report.get("by_rows", {}).items())]
+        + [(f"op:{k}", v) for k, v in sorted(report["by_operation"].items())]
+    )
     for name, s in groups:
         cells = "".join(f"{s[m]:>9.3f}" if m in s else f"{'-':>9}" for m in METRICS)
-        lines.append(f"{name:<14}{s['samples']:>5}{cells}")
+        lines.append(f"{name:<17}{s['samples']:>5}{cells}")
     lines.append(
         f"scored {report['scored']}, missing predictions {report['missing']} (skipped, as TextEdit does)"
     )

@@ -20,13 +20,21 @@ import click
     help="textedit: the open-compass/TextEdit benchmark layout.",
 )
 @click.option("--out", required=True, help="Folder for the benchmark files.")
-def text_edit_export(run_dir: str, fmt: str, out: str) -> None:
+@click.option(
+    "--single-line",
+    is_flag=True,
+    help="Leave out the rows whose text spans lines (edits that rewrap); they are marked multi_line.",
+)
+def text_edit_export(run_dir: str, fmt: str, out: str, single_line: bool) -> None:
     """Export the kept triplets of RUN_DIR as a benchmark folder (one <category>.jsonl per edit
-    operation, images under <category>/image/{original,gt,mask}/, categories.json)."""
+    operation, one row per edited line, images under <category>/image/{original,gt,mask}/,
+    categories.json)."""
     from pipelines.text_edit.bench import export_textedit
 
-    counts = export_textedit(run_dir, out)
-    click.echo(f"wrote {sum(counts.values())} rows in {len(counts)} categories to {out}: {counts}")
+    counts = export_textedit(run_dir, out, single_line)
+    left_out = counts.pop("left_out")
+    note = f"; {left_out} multi-line rows left out" if single_line else ""
+    click.echo(f"wrote {sum(counts.values())} rows in {len(counts)} categories to {out}{note}: {counts}")
 
 
 @click.group(name="eval")

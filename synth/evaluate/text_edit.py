@@ -161,6 +161,7 @@ def _line_text(line: list[Item]) -> str:
     return norm("".join(i.text for i in line))
 
 
+RESIZED = 1.45  # area ratio of a line redrawn at least about 20% larger or smaller
 ZERO = {"oa": 0.0, "op": 0.0, "or": 0.0, "f1": 0.0, "ned": 0.0}
 
 
@@ -182,7 +183,7 @@ def classic_metrics(
     if best_sim < 0.5:
         return dict(ZERO)
     region = _union([i.bbox for i in lines[best]])
-    inside = [g for g in generated if _iou(g.bbox, region) > 0.5 or _in_box(_center(g.bbox), region)]
+    inside = [g for g in generated if in_region(g.bbox, region)]
     outside = [g for g in generated if g not in inside]
 
     oa = max(
@@ -220,6 +221,11 @@ def _in_box(point, box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
+def in_region(box, region) -> bool:
+    """TextEdit's test of a read belonging to the edit region: IoU above 0.5 or its centre inside."""
+    return _iou(box, region) > 0.5 or _in_box(_center(box), region)
+
+
 def roi_ned(original: list[Item], generated: list[Item], src: str, tgt: str) -> float:
     """Similarity of the target text to what is read over the source item's box (normalised texts)."""
     scored = [(similarity(src, norm(i.text)), i) for i in original]
@@ -236,6 +242,70 @@ def roi_ned(original: list[Item], generated: list[Item], src: str, tgt: str) -> 
     if similarity(src, read) > 0.9 and similarity(src, tgt) < 0.5:
         score *= 0.2
     return score
+
+
+def placed(
+    original: list[Item],
+    generated: list[Item],
+    source_boxes: list[tuple[float, float, float, float]],
+    target_boxes: list[tuple[float, float, float, float]],
+    source_text: str,
+    target_text: str,
+) -> float:
+    """OA at the places the edit knows, for edits that move text (move, size, delete, reflow),
+    where TextEdit's OA, which looks for the target in the old line's box, cannot fit.
+
+    The product of two parts in [0, 1]: the target read at its new place (the best similarity of
+    ``target_text`` to a read, a line or all lines there; 1 for a deletion), and the old text gone
+    from where it was (1 minus its similarity to what is read at the old place and not at the
+    new). Where the same text is redrawn at another size (line boxes :data:`RESIZED` times apart
+    in area), the read must also have its new size: the original's read of the line, mapped as
+    the drawn box was (so the detector's margin around ink cancels), must overlap the read at
+    least as well as the unmapped one does, else the edit counts as undone (x 0.2, OA's factor).
+    The boxes are the drawn lines' (our exports' ``source_lines`` and ``target_lines``)."""
+    src, tgt = norm(source_text), norm(target_text)
+    old = _union(source_boxes) if source_boxes else None
+    new = _union(target_boxes) if target_boxes else None
+    at_new = [g for g in generated if new and in_region(g.bbox, new)]
+    at_old = [g for g in generated if old and g not in at_new and in_region(g.bbox, old)]
+    read = _best_read(tgt, at_new) if tgt else 1.0
+    was = [i for i in original if old and in_region(i.bbox, old)]
+    if at_new and was and source_text == target_text and _resized(old, new):
+        box, before = _union([g.bbox for g in at_new]), _union([i.bbox for i in was])
+        if _iou(box, before) > _iou(box, _mapped(before, old, new)):
+            read *= 0.2
+    gone = 1.0 - _best_read(src, at_old) if src and at_old else 1.0
+    return read * gone
+
+
+def _area(b) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _resized(old, new) -> bool:
+    a, b = _area(old), _area(new)
+    return min(a, b) > 0 and max(a, b) / min(a, b) >= RESIZED
+
+
+def _mapped(box, old, new) -> tuple[float, float, float, float]:
+    """``box`` under the axis-wise scale and shift that takes ``old`` to ``new``."""
+    sx, sy = (new[2] - new[0]) / (old[2] - old[0]), (new[3] - new[1]) / (old[3] - old[1])
+    return (new[0] + (box[0] - old[0]) * sx, new[1] + (box[1] - old[1]) * sy,
+            new[0] + (box[2] - old[0]) * sx, new[1] + (box[3] - old[1]) * sy)  # fmt: skip
+
+
+def _best_read(text: str, items: list[Item]) -> float:
+    """Best similarity of a normalised text to one read, one line, or all lines top to bottom."""
+    if not items:
+        return 0.0
+    lines = group_into_lines(items)
+    joined = "".join(_line_text(line) for line in lines)
+    return max(
+        [similarity(text, norm(i.text)) for i in items]
+        + [similarity(text, _line_text(line)) for line in lines]
+        + [similarity(text, joined)],
+        default=0.0,
+    )
 
 
 def summarize(
