@@ -3,7 +3,8 @@ model's predictions on it, ours or the released benchmark.
 
 Layout: ``{bench}/{cat}.jsonl`` with rows ``{id, prompt, original_image, gt_image, source_text,
 target_text, gt_caption}`` plus our extra keys; images at ``{cat}/image/original/{name}`` and
-``{cat}/image/gt/{name}``. Our categories are ``1.<n>`` (virtual scenes) and ``2.<n>`` (real
+``{cat}/image/gt/{name}``; our exports hold one row per edited line (the rows of an edit share
+its images). Our categories are ``1.<n>`` (virtual scenes) and ``2.<n>`` (real
 scenes), one per edit operation, listed in ``categories.json``. Predictions are read from
 ``{pred}/{cat}/{basename of original_image}``, as TextEdit's own evaluator reads them.
 """
@@ -47,10 +48,10 @@ def category(op: str, real: bool) -> str:
     return f"{2 if real else 1}.{OPS.index(op) + 1}"
 
 
-def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> dict[str, int]:
+def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> tuple[dict[str, int], int]:
     """Write the kept rows of a ``synth text-edit`` output in the TextEdit layout, one benchmark
     row per edited line (see :func:`edit_rows`); ``single_line`` leaves out the rows whose text
-    spans lines. Returns rows per category, and ``left_out`` (multi-line rows left out). Warns
+    spans lines. Returns the rows per category and the number of rows left out. Warns
     when the run is a ``train`` split (benchmarks should come from ``--set split=test`` runs,
     whose samples never occur in training data)."""
     out = OutputDir(run_dir)
@@ -76,11 +77,6 @@ def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> dict
                 "gt_image": f"{cat}/image/gt/{name}",
                 "mask_image": f"{cat}/image/mask/{name}",
             }
-            for key, cell in (("original_image", row["source_image"]), ("gt_image", row["target_image"]),
-                              ("mask_image", row["aux_images"][0])):  # fmt: skip
-                path = root / files[key]
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(cell["bytes"])
             meta = json.loads(row["meta"] or "{}")
             sources = [t for t in row["texts"] if t["role"] == "source"]
             targets = [t for t in row["texts"] if t["role"] == "target"]
@@ -99,11 +95,18 @@ def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> dict
                 "split": run.get("split"),
             }  # fmt: skip
             rows = edit_rows(sources, targets)
-            for k, part in enumerate(rows):
-                if single_line and part["multi_line"]:
-                    left_out += 1
-                    continue
-                per_cat.setdefault(cat, []).append({**common, **part, "line": k, "edit_rows": len(rows)})
+            kept = [(k, part) for k, part in enumerate(rows) if not (single_line and part["multi_line"])]
+            left_out += len(rows) - len(kept)
+            if not kept:
+                continue
+            per_cat.setdefault(cat, []).extend(
+                {**common, **part, "line": k, "edit_rows": len(rows)} for k, part in kept
+            )
+            for key, cell in (("original_image", row["source_image"]), ("gt_image", row["target_image"]),
+                              ("mask_image", row["aux_images"][0])):  # fmt: skip
+                path = root / files[key]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(cell["bytes"])
     next_id = 1
     for cat in sorted(per_cat, key=lambda c: [int(x) for x in c.split(".")]):
         with open(root / f"{cat}.jsonl", "w", encoding="utf-8") as f:
@@ -116,7 +119,7 @@ def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> dict
         for real in (False, True)
     }
     (root / CATEGORY_FILES).write_text(json.dumps(categories, indent=2) + "\n")
-    return {**{cat: len(rows) for cat, rows in sorted(per_cat.items())}, "left_out": left_out}
+    return {cat: len(rows) for cat, rows in sorted(per_cat.items())}, left_out
 
 
 def edit_rows(sources: list[dict], targets: list[dict]) -> list[dict[str, Any]]:

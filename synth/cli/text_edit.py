@@ -31,8 +31,7 @@ def text_edit_export(run_dir: str, fmt: str, out: str, single_line: bool) -> Non
     categories.json)."""
     from pipelines.text_edit.bench import export_textedit
 
-    counts = export_textedit(run_dir, out, single_line)
-    left_out = counts.pop("left_out")
+    counts, left_out = export_textedit(run_dir, out, single_line)
     note = f"; {left_out} multi-line rows left out" if single_line else ""
     click.echo(f"wrote {sum(counts.values())} rows in {len(counts)} categories to {out}{note}: {counts}")
 
