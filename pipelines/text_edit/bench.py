@@ -284,11 +284,12 @@ def evaluate(
 
 
 def row_kind(row: dict[str, Any]) -> str | None:
-    """``in-place``, ``moved`` (one line, drawn where OA does not look) or ``multi-line``, from our
-    exports' flags; None for rows without them (the released benchmark)."""
+    """``in-place``, ``not-in-place`` (one line, moved, resized, widened past OA's region, or
+    deleted) or ``multi-line``, from our exports' flags; None for rows without them (the released
+    benchmark)."""
     if "multi_line" not in row:
         return None
-    return "multi-line" if row["multi_line"] else "in-place" if row["in_place"] else "moved"
+    return "multi-line" if row["multi_line"] else "in-place" if row["in_place"] else "not-in-place"
 
 
 def table(report: dict[str, Any]) -> str:

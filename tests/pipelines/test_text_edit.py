@@ -257,7 +257,7 @@ def test_export_and_evaluator(cli_run, tmp_path):
         result = invoke("eval", "text-edit", "--pred", str(predictions(name, damage)), "--bench", str(bench),
                         "--out", str(out), "--quiet")  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert "OA" in result.output and "op:" in result.output
+        assert "OA" in result.output and "op:" in result.output and "rows:in-place" in result.output
         reports[name] = json.loads(out.read_text())
     gt, damaged = reports["gt"]["summary"]["all"], reports["damaged"]["summary"]["all"]
     given = {r["original_image"] for r in rows[:8]}
@@ -266,6 +266,7 @@ def test_export_and_evaluator(cli_run, tmp_path):
     assert gt["correctness_ned"] == 0.0 and gt["preservation_psnr"] == PSNR_CAP  # ground truth is perfect
     assert damaged["preservation_psnr"] < 20 and damaged["f1"] < gt["f1"]
     assert gt["placed"] >= 0.9 and damaged["placed"] < gt["placed"]
+    assert reports["gt"]["by_rows"]["in-place"]["oa"] >= 0.9
 
 
 def line(text: str, y: float, x0: float = 40, x1: float = 400) -> dict:
