@@ -11,7 +11,9 @@ Two families:
   the source line found in the original, OA (target accuracy in the edit region), OP/OR/F1 (a
   soft match of target plus background lines, weighted half and half) and ROI-NED (a similarity,
   higher is better, despite the name). Their OCR is PaddleOCR; ours is a parameter (rapidocr's
-  PP-OCR ONNX models by default, the same model family).
+  PP-OCR ONNX models by default, the same model family). Beside them, on our exports, the placed
+  OA (:func:`placed`): the same full OCR, read where the export says the text went, for the
+  edits that move text away from where OA looks.
 """
 
 from __future__ import annotations
@@ -303,8 +305,7 @@ def _best_read(text: str, items: list[Item]) -> float:
     return max(
         [similarity(text, norm(i.text)) for i in items]
         + [similarity(text, _line_text(line)) for line in lines]
-        + [similarity(text, joined)],
-        default=0.0,
+        + [similarity(text, joined)]
     )
 
 
