@@ -127,16 +127,24 @@ def edit_rows(sources: list[dict], targets: list[dict]) -> list[dict[str, Any]]:
     OCR reads in the original and looks for ``target_text`` in that line's box, so a row must be
     one line: where the edited text has as many lines after as before, one row per line pair that
     changed (every pair for a style edit, whose text stays), and a deletion one row per line gone.
-    Where the lines rewrap, one row holds the lines that changed, ``multi_line`` where either side
-    spans lines. ``in_place`` rows have one line, drawn where OA looks for it (TextEdit's region
-    test of the new line's box against the old one's)."""
+    Where the lines rewrap, one row holds the lines between the unchanged first and last ones
+    (with a neighbour where a line was only added or only removed, so there is text to find),
+    ``multi_line`` where either side spans lines. ``in_place`` rows have one line, drawn where OA
+    looks for it (TextEdit's region test of the new line's box against the old one's)."""
     if not targets or len(sources) == len(targets):
         pairs = [(s, targets[k] if targets else None) for k, s in enumerate(sources)]
         changed = [(s, t) for s, t in pairs if t is None or s["text"] != t["text"]]
         return [_row([s], [t] if t else []) for s, t in changed or pairs]
-    before, after = {t["text"] for t in sources}, {t["text"] for t in targets}
-    return [_row([s for s in sources if s["text"] not in after] or sources,
-                 [t for t in targets if t["text"] not in before] or targets)]  # fmt: skip
+    n, m = len(sources), len(targets)
+    head = 0
+    while head < min(n, m) and sources[head]["text"] == targets[head]["text"]:
+        head += 1
+    tail = 0
+    while tail < min(n, m) - head and sources[n - 1 - tail]["text"] == targets[m - 1 - tail]["text"]:
+        tail += 1
+    if head == n - tail or head == m - tail:  # a line only added or only removed
+        head, tail = (head - 1, tail) if head else (head, tail - 1)
+    return [_row(sources[head : n - tail], targets[head : m - tail])]
 
 
 def _row(sources: list[dict], targets: list[dict]) -> dict[str, Any]:

@@ -291,6 +291,13 @@ def test_edit_rows_one_per_edited_line():
     assert len(rewrapped) == 1 and rewrapped[0]["multi_line"] and not rewrapped[0]["in_place"]
     assert rewrapped[0]["source_text"] == "first second"
     assert rewrapped[0]["target_text"] == "first word more second end"
+    # a word inserted on a line of its own: the row is that line with its neighbour above
+    added = edit_rows(three, [three[0], three[1], line("new", 180), line("third", 220)])
+    assert [(r["source_text"], r["target_text"], r["multi_line"]) for r in added] == [
+        ("second", "second new", True)
+    ]
+    tail = edit_rows(three, [line("extra", 100), *three])  # added at the top: the neighbour below
+    assert [(r["source_text"], r["target_text"]) for r in tail] == [("first", "extra first")]
 
 
 def test_multi_line_colour_edit_scores_per_line(stages):
