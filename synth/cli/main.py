@@ -20,7 +20,7 @@ from synth.cli.text_edit import eval_group
 from synth.config import ConfigError
 from synth.fonts import FontError
 from synth.inputs import InputError
-from synth.internvlu.checkpoint import CheckpointError
+from synth.internvlu.errors import CheckpointError
 from synth.llm import LlmSetupError
 from synth.llm_server import ServeError
 from synth.migrate import MigrateError

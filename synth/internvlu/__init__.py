@@ -13,7 +13,18 @@ so the official ``InternVLUPipeline`` loads it. One file per component:
   model.py        InternVLU: check, load, save, parameter counts
 """
 
-from synth.internvlu.checkpoint import CheckpointError
-from synth.internvlu.model import InternVLU, check_checkpoint
+from typing import Any
+
+from synth.internvlu.errors import CheckpointError
 
 __all__ = ["CheckpointError", "InternVLU", "check_checkpoint"]
+
+
+def __getattr__(name: str) -> Any:
+    """``InternVLU`` and ``check_checkpoint`` on first use: importing this package (the CLI does,
+    for ``CheckpointError``) does not import torch, transformers and diffusers."""
+    if name in ("InternVLU", "check_checkpoint"):
+        from synth.internvlu import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'synth.internvlu' has no attribute {name!r}")

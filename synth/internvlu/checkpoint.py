@@ -45,15 +45,6 @@ DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F
           "BOOL": torch.bool}  # fmt: skip
 
 
-class CheckpointError(ValueError):
-    """A folder that is not a loadable InternVL-U checkpoint; the message lists every problem."""
-
-    def __init__(self, root: str | Path, problems: list[str]):
-        self.problems = problems
-        lines = "\n  - ".join(problems)
-        super().__init__(f"{root} is not a loadable InternVL-U checkpoint:\n  - {lines}")
-
-
 def read_json(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         return json.load(f)

@@ -22,7 +22,6 @@ from synth.internvlu.checkpoint import (
     MODEL_INDEX,
     TOKENIZER_FILES,
     WEIGHTS,
-    CheckpointError,
     compare_tensors,
     read_json,
     read_weights,
@@ -32,6 +31,7 @@ from synth.internvlu.checkpoint import (
     write_weights,
 )
 from synth.internvlu.decoder import DecoderConfig, InternVLUGenerationDecoder
+from synth.internvlu.errors import CheckpointError
 from synth.internvlu.vlm import SPECIAL_TOKENS, InternVLUChatModel, VlmConfig
 
 

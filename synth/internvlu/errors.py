@@ -1,0 +1,15 @@
+"""The one error a caller of ``synth.internvlu`` handles, importable without torch (the CLI
+lists it among user errors and must not pay torch's import for commands that never load a model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CheckpointError(ValueError):
+    """A folder that is not a loadable InternVL-U checkpoint; the message lists every problem."""
+
+    def __init__(self, root: str | Path, problems: list[str]):
+        self.problems = problems
+        lines = "\n  - ".join(problems)
+        super().__init__(f"{root} is not a loadable InternVL-U checkpoint:\n  - {lines}")
