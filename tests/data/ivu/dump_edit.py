@@ -20,7 +20,9 @@ from run_oracle import synthetic_image  # noqa: E402
 torch.set_num_threads(1)
 pipe = InternVLUPipeline.from_pretrained(sys.argv[1], torch_dtype=torch.float32)
 extract = InternVLUChatModel.extract_feature  # the oracle's one workaround: bf16 pixels cast for the ViT
-InternVLUChatModel.extract_feature = lambda self, px, grid_thw=None: extract(self, px.to(torch.float32), grid_thw)
+InternVLUChatModel.extract_feature = lambda self, px, grid_thw=None: extract(
+    self, px.to(torch.float32), grid_thw
+)
 rec = {}
 
 
@@ -33,24 +35,36 @@ pipe.generation_decoder.decoder.register_forward_hook(head_hook, with_kwargs=Tru
 orig = pipe._prepare_diffusion_inputs
 pipe._prepare_diffusion_inputs = lambda **kw: rec.setdefault("di", (kw, orig(**kw)))[1]
 with torch.no_grad():
-    pipe(prompt="make the block blue", image=synthetic_image(64, 64, 2), generation_mode="image", height=64,
-         width=64, num_inference_steps=2, generator=torch.Generator().manual_seed(42))
+    pipe(
+        prompt="make the block blue",
+        image=synthetic_image(64, 64, 2),
+        generation_mode="image",
+        height=64,
+        width=64,
+        num_inference_steps=2,
+        generator=torch.Generator().manual_seed(42),
+    )
 hidden, kw, out = rec["head"]
 di_in, di = rec["di"]
-arrays = {"head.hidden_states": hidden, "head.out": out, "head.timestep": kw["timestep"],
-          "head.encoder_hidden_states": kw["encoder_hidden_states"],
-          "head.encoder_attention_mask": kw["encoder_attention_mask"],
-          "head.encoder_image_token_mask": kw["encoder_image_token_mask"],
-          "head.image_grid_thw_gen": kw["image_grid_thw_gen"],
-          "proc.input_ids": di_in["input_ids"], "proc.attention_mask": di_in["attention_mask"],
-          "proc.pixel_values": di_in["pixel_values"].float()}
+arrays = {
+    "head.hidden_states": hidden,
+    "head.out": out,
+    "head.timestep": kw["timestep"],
+    "head.encoder_hidden_states": kw["encoder_hidden_states"],
+    "head.encoder_attention_mask": kw["encoder_attention_mask"],
+    "head.encoder_image_token_mask": kw["encoder_image_token_mask"],
+    "head.image_grid_thw_gen": kw["image_grid_thw_gen"],
+    "proc.input_ids": di_in["input_ids"],
+    "proc.attention_mask": di_in["attention_mask"],
+    "proc.pixel_values": di_in["pixel_values"].float(),
+}
 for i, c in enumerate(kw["conditional_input"]):
     arrays[f"head.conditional_input.{i}"] = c
 for i, g in enumerate(kw["image_grid_thw_gen_cond"]):
     arrays[f"head.image_grid_thw_gen_cond.{i}"] = g
 for i, f in enumerate(kw["image_fhw_cond"]):
     arrays[f"head.image_fhw_cond.{i}"] = f
-for i, (h, m) in enumerate(zip(di["encoder_hidden_states"], di["encoder_image_token_mask"])):
+for i, (h, m) in enumerate(zip(di["encoder_hidden_states"], di["encoder_image_token_mask"], strict=True)):
     arrays[f"cond.{i}"], arrays[f"cond_image_mask.{i}"] = h, m
 np.savez_compressed(sys.argv[2], **{k: v.detach().cpu().numpy() for k, v in arrays.items()})
 print({k: tuple(v.shape) for k, v in arrays.items()})
