@@ -18,7 +18,7 @@ __all__ = ["prepare", "shape_problem"]
 
 def prepare(drawings: list, aspect_cap: float) -> list:
     """Graph drawings fitted to the aspect bound with their loops and labels placed (raises
-    :class:`renderers.diagrams.layout.LabelClash` where a label finds no clear place); other
+    :class:`renderers.diagrams.graph.LabelClash` where a label finds no clear place); other
     drawings as they are."""
     if not drawings or not all(isinstance(d, Drawing) for d in drawings):
         return drawings

@@ -59,6 +59,11 @@ class OutOfFrame(DotError):
     """The drawing does not fit its frame: draw another structure."""
 
 
+class LabelClash(OutOfFrame):
+    """A label finds no place clear of the nodes, edges, strokes and other labels: draw another
+    structure or scene (graph layouts and physics figures alike)."""
+
+
 class DotTimeout(DotError):
     reason = "render_timeout"
 

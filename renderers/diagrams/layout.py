@@ -24,8 +24,8 @@ from renderers.diagrams.graph import (
     SLACK,
     Drawing,
     Edge,
+    LabelClash,
     Node,
-    OutOfFrame,
     bezier,
     curve_points,
     loop_points,
@@ -38,10 +38,6 @@ MAX_STRETCH = 2.5  # the most a layout is spread along its short side before the
 ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)  # where along an edge its label may sit, in order
 ANGLES = (90, 45, 135, 0, 180, 315, 225, 270)  # directions a loop may take, degrees (y up)
 XLABEL_ANGLES = (135, 45, 225, 315, 90, 180, 0, 270)  # where an external node label may sit
-
-
-class LabelClash(OutOfFrame):
-    """A label cannot be placed clear of the nodes, edges and labels: draw another structure."""
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in points

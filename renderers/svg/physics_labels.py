@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from renderers.diagrams.graph import OutOfFrame
+from renderers.diagrams.graph import LabelClash
 from renderers.svg.physics import scene_svg
 from renderers.svg.safe import SvgRenderer
 from renderers.svg.text import advance
@@ -22,10 +22,6 @@ INK = 200  # a pixel whose darkest channel is below this is a stroke (light fill
 PAD = 3  # pixels of white a label keeps around its box
 RINGS = (0, 6, 12, 18, 26, 34, 44, 56, 70)  # offsets tried, pixels
 DIRECTIONS = 16
-
-
-class LabelClash(OutOfFrame):
-    """A label finds no place clear of the figure: draw another scene."""
 
 
 def label_box(e: dict[str, Any], text: str | None = None) -> tuple[float, float, float, float]:

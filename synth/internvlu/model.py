@@ -257,20 +257,16 @@ class InternVLU(nn.Module):
         return DPMSolverMultistepScheduler.from_config({**cfg, "flow_shift": flow_shift})
 
     def parameter_counts(self) -> dict[str, int]:
-        return parameter_counts(self)
-
-
-def parameter_counts(model: InternVLU) -> dict[str, int]:
-    """Parameters by part: vision, mlp1, language model, special embeddings, projector, head, VAE."""
-    parts: Counter = Counter()
-    for prefix, module in (
-        ("vlm", model.vlm),
-        ("generation_decoder", model.generation_decoder),
-        ("vae", model.vae),
-    ):
-        for name, p in module.named_parameters():
-            part = name.split(".")[0]
-            if prefix == "generation_decoder" and part == "decoder":
-                part = "head"
-            parts[f"{prefix}.{part}"] += p.numel()
-    return dict(parts)
+        """Parameters by part: vision, mlp1, language model, special embeddings, projector, head, VAE."""
+        parts: Counter = Counter()
+        for prefix, module in (
+            ("vlm", self.vlm),
+            ("generation_decoder", self.generation_decoder),
+            ("vae", self.vae),
+        ):
+            for name, p in module.named_parameters():
+                part = name.split(".")[0]
+                if prefix == "generation_decoder" and part == "decoder":
+                    part = "head"
+                parts[f"{prefix}.{part}"] += p.numel()
+        return dict(parts)

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from synth.internvlu.checkpoint import MODEL_INDEX, write_json
+from synth.internvlu.checkpoint import write_json
 from synth.internvlu.model import Configs, InternVLU, build_components
 
 #: Tokens the official processor and VLM look up, at the end of the vocabulary in this order.
@@ -233,7 +233,6 @@ def describe(configs: Configs) -> dict[str, Any]:
         },
         "vlm_select_layer": dec.get("vlm_select_layer"),
         "max_sequence_length": dec.get("max_sequence_length"),
-        "index": MODEL_INDEX["_class_name"],
     }
 
 

@@ -53,7 +53,7 @@ class PhysicsKind(Kind):
 
     def draw(self, structures):
         """The figures, their labels moved clear of every stroke (raises
-        :class:`renderers.svg.physics_labels.LabelClash` where one cannot be)."""
+        :class:`renderers.diagrams.graph.LabelClash` where one cannot be)."""
         scenes = [{"canvas": [W, H], "elements": els} for els in self.layout(structures)]
         return [Figure(s) for s in place_labels(scenes, SvgRenderer())]
 
