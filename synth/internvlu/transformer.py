@@ -369,6 +369,16 @@ class HeadInputs:
     refs: list[torch.Tensor | None] = field(default_factory=list)
 
 
+@dataclass
+class Prepared:
+    """A batch's tokens, rotations and streams, built once and reused by every denoising step."""
+
+    x: torch.Tensor  # [B, S, D]: [target (zeros) ; references ; text ; padding] per sample
+    rot: torch.Tensor  # [B, S, Dh/2] complex
+    streams: Streams
+    targets: list[tuple[int, int]]  # each sample's target latent (H, W)
+
+
 class InternVLUTransformer2DModel(nn.Module):
     """The generation head (``generation_decoder/`` ``decoder.*``)."""
 
@@ -408,28 +418,29 @@ class InternVLUTransformer2DModel(nn.Module):
         t = tokens.view(h // p, w // p, c, p, p).permute(2, 0, 3, 1, 4)  # [C, h/p, p, w/p, p]
         return t.reshape(c, h, w)
 
-    def forward(self, inputs: HeadInputs) -> list[torch.Tensor]:
-        """The velocity of each sample's latent: a list of [out_channels, H, W]."""
+    def prepare(self, inputs: HeadInputs) -> Prepared:
+        """Everything of a batch that stays the same across denoising steps: the text and
+        reference tokens in place, positions and their rotations, the streams. Only the target
+        latents' shapes are read from ``inputs.latents``; :meth:`velocity` brings their values."""
         cfg = self.config
         p = cfg.patch_size
         dtype = self.img_in.weight.dtype
         batch = len(inputs.latents)
-        temb = self.time_text_embed(inputs.timestep.to(dtype), dtype)  # [B, D]
         txt = self.txt_in(self.txt_norm(inputs.cond.to(dtype)))  # [B, L, D]
         image_mask = inputs.cond_image_mask
         if image_mask is None:
             image_mask = torch.zeros_like(inputs.cond_mask)
 
-        seqs, kinds, freqs, n_image = [], [], [], []
+        seqs, kinds, freqs, targets = [], [], [], []
         for b in range(batch):
-            z = inputs.latents[b]
+            h, w = inputs.latents[b].shape[-2:]
+            grids = [(1, h // p, w // p)]
             refs = inputs.refs[b] if inputs.refs else None
-            grids = [(1, z.shape[-2] // p, z.shape[-1] // p)]
-            img = [z[None]]
+            ref_tok = txt.new_zeros(0, cfg.inner_dim)
             if refs is not None and len(refs):
-                img.append(refs)
                 grids += [(1, r.shape[-2] // p, r.shape[-1] // p) for r in refs]
-            img_tok = self.img_in(torch.cat([self.patchify(t.to(dtype)) for t in img]))  # [Ni, D]
+                ref_tok = self.img_in(self.patchify(refs.to(dtype)))  # [N_ref, D]
+            n_target = grids[0][1] * grids[0][2]
             valid = inputs.cond_mask[b].bool()
             txt_tok = txt[b][valid]  # [Lb, D]
             pos = sample_positions(
@@ -439,10 +450,12 @@ class InternVLUTransformer2DModel(nn.Module):
                 cfg.video_position_scale_factor,
                 cfg.vlm_cond_position_scale_factor,
             )
-            seqs.append(torch.cat([img_tok, txt_tok]))
-            kinds.append(torch.cat([torch.zeros(len(img_tok)), torch.ones(len(txt_tok))]))
+            # the target's slots stay zero here: velocity() writes its tokens each step
+            seqs.append(torch.cat([txt.new_zeros(n_target, cfg.inner_dim), ref_tok, txt_tok]))
+            n_image = n_target + len(ref_tok)
+            kinds.append(torch.cat([torch.zeros(n_image), torch.ones(len(txt_tok))]))
             freqs.append(self.pos_embed(pos.to(txt.device)))
-            n_image.append(grids[0][1] * grids[0][2])
+            targets.append((h, w))
 
         s = max(len(x) for x in seqs)
         device = txt.device
@@ -457,13 +470,40 @@ class InternVLUTransformer2DModel(nn.Module):
         streams = Streams(
             (batch, s), img, txt_idx, img // s, txt_idx // s, None if bool(key_mask.all()) else key_mask
         )
+        return Prepared(x, rot, streams, targets)
+
+    def velocity(self, prep: Prepared, latents: list[torch.Tensor] | torch.Tensor, timestep: torch.Tensor):
+        """The velocity of each target latent [C, H, W] at ``timestep`` [B], on a prepared batch:
+        a list of [out_channels, H, W] (a tensor [B, C, H, W] in, a tensor out)."""
+        p = self.config.patch_size
+        dtype = self.img_in.weight.dtype
+        temb = self.time_text_embed(timestep.to(dtype), dtype)  # [B, D]
+        x = prep.x.clone()
+        same = len(set(prep.targets)) == 1
+        if same:  # one latent size: the whole batch in one call
+            h, w = prep.targets[0]
+            n = (h // p) * (w // p)
+            z = latents if isinstance(latents, torch.Tensor) else torch.stack(list(latents))
+            x[:, :n] = self.img_in(self.patchify(z.to(dtype))).view(len(z), n, -1)  # [B, n, D]
+        else:
+            for b, z in enumerate(latents):
+                h, w = prep.targets[b]
+                x[b, : (h // p) * (w // p)] = self.img_in(self.patchify(z[None].to(dtype)))
 
         for block in self.transformer_blocks:
-            x = block(x, temb, streams, rot)
+            x = block(x, temb, prep.streams, prep.rot)
 
+        if same:
+            tokens = self.proj_out(self.norm_out(x[:, :n], temb))  # [B, n, C*p*p]
+            out = torch.stack([self.unpatchify(t, h, w) for t in tokens])
+            return out if isinstance(latents, torch.Tensor) else list(out)
         outs = []
-        for b in range(batch):
-            z = inputs.latents[b]
-            tokens = self.proj_out(self.norm_out(x[b : b + 1, : n_image[b]], temb[b : b + 1]))[0]
-            outs.append(self.unpatchify(tokens, z.shape[-2], z.shape[-1]))
+        for b, (h, w) in enumerate(prep.targets):
+            n = (h // p) * (w // p)
+            tokens = self.proj_out(self.norm_out(x[b : b + 1, :n], temb[b : b + 1]))[0]
+            outs.append(self.unpatchify(tokens, h, w))
         return outs
+
+    def forward(self, inputs: HeadInputs) -> list[torch.Tensor]:
+        """The velocity of each sample's latent: a list of [out_channels, H, W]."""
+        return self.velocity(self.prepare(inputs), list(inputs.latents), inputs.timestep)

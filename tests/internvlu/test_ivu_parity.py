@@ -20,6 +20,8 @@ from synth.internvlu.transformer import HeadInputs
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivu"
 TOL = 1e-5
+# the head runs on the official time features of the machine that made the tensors (conftest.py)
+head_parity = pytest.mark.usefixtures("official_time")
 
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -58,6 +60,7 @@ def test_vlm_hidden_states_and_condition(model, ref):
         assert torch.equal(cond_mask, ref["t2i.cond.attention_mask"].bool())
 
 
+@head_parity
 @pytest.mark.parametrize("call", ["t2i.head.0", "t2i.head.1", "t2i.head.2", "t2i.head.3", "unit.head"])
 def test_head_velocity(model, ref, call):
     """Three rows (condition, text dropped, all dropped) of different lengths in one batch."""
@@ -121,6 +124,7 @@ def test_edit_condition_with_image_tokens(model, edit_ref):
     assert images[0].any() and not images[2].any()  # the all-dropped row has no image
 
 
+@head_parity
 def test_edit_head_with_references(model, edit_ref):
     """Reference latents as later frames, VLM image tokens at their own grid positions."""
     r = edit_ref
@@ -139,6 +143,24 @@ def test_edit_head_with_references(model, edit_ref):
     with torch.no_grad():
         out = torch.stack(model.generation_decoder.decoder(inputs))
     assert rel(out, r["head.out"]) < TOL
+
+
+def test_time_features(model):
+    """Our formula against the official features where the tensors were made: equal up to what
+    a one-ulp difference of float32 exp makes of a phase near 1e6 rad (see conftest.py)."""
+    from synth.internvlu.transformer import timestep_features
+
+    from .conftest import stored_time_features
+
+    table = stored_time_features()
+    t = torch.tensor(sorted(table))
+    ours, want = timestep_features(t), torch.stack([table[float(x)] for x in t])
+    assert ours.shape == want.shape
+    phase = 1000 * t[:, None] * torch.exp(-np.log(10000) * torch.arange(128) / 128)
+    ulp = 1000 * t[:, None] * 2.0 ** (torch.floor(torch.log2(phase / (1000 * t[:, None]))) - 23)
+    slack = 3 * torch.cat([ulp, ulp], dim=1) + 1e-5  # |d sin| <= |d phase|, a few ulp of exp
+    assert bool(((ours - want).abs() <= slack).all())
+    assert float(((ours - want).abs() <= 1e-5).float().mean()) > 0.9  # an ulp off is the exception
 
 
 def synthetic_image(w: int, h: int, seed: int):
