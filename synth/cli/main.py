@@ -1,6 +1,6 @@
 """The ``synth`` command: one subcommand per domain pipeline (``domains.py``), plus inspect,
-validate and preview (``outputs.py``), text-edit export and eval (``text_edit.py``), demo and
-llm serve. Each is a thin wrapper over the public API in ``synth/__init__.py`` (``synth.run``,
+validate and preview (``outputs.py``), text-edit export (``text_edit.py``), eval (``eval.py``),
+demo and llm serve. Each is a thin wrapper over the public API in ``synth/__init__.py`` (``synth.run``,
 ``synth.validate``, ``synth.inspect``, ``synth.preview``) that users call from Python."""
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import click
 from pipelines import MODULES, pipeline
 from synth.cli.demo import demo
 from synth.cli.domains import domain_command
+from synth.cli.eval import eval_group
 from synth.cli.llm import llm
 from synth.cli.model import model
 from synth.cli.outputs import inspect, migrate_cmd, preview, validate_cmd
-from synth.cli.text_edit import eval_group
 from synth.config import ConfigError
+from synth.evaluate.units import EvalError
 from synth.fonts import FontError
 from synth.inputs import InputError
 from synth.internvlu.errors import CheckpointError
@@ -39,6 +40,7 @@ USER_ERRORS = (
     ServeError,
     MigrateError,
     CheckpointError,
+    EvalError,
     FileNotFoundError,
 )
 

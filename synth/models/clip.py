@@ -1,6 +1,8 @@
 """The open_clip image tower from a local checkpoint: one L2-normalised embedding per image.
 
-The text tower is dropped after loading; only ``model.visual`` stays in memory. Preprocessing is
+The text tower is dropped after loading (only ``model.visual`` stays in memory) unless ``text``
+is asked for: ``synth eval generation``'s CLIPScore embeds prompts too, through the same loader
+the curation filters use. Preprocessing is
 open_clip's own for the model (resize, centre crop, the model's mean and std). OpenAI's ViT-L/14
 weights need the ``ViT-L-14-quickgelu`` config: under ``ViT-L-14`` they load without error but
 every embedding is wrong.
@@ -30,6 +32,7 @@ class ClipImageEncoder:
         model_config: str | None = None,
         device: str = "auto",
         precision: str = "fp32",
+        text: bool = False,
     ):
         import open_clip
 
@@ -54,6 +57,8 @@ class ClipImageEncoder:
                 "(OpenAI ViT-L/14 weights need ViT-L-14-quickgelu)."
             ) from None
         self.visual = clip.visual.eval()
+        self.text_model = clip.eval() if text else None
+        self.tokenizer = open_clip.get_tokenizer(model) if text else None
         self.preprocess = preprocess
         self.dtype = next(self.visual.parameters()).dtype
         self.dim = int(config["embed_dim"])
@@ -67,4 +72,13 @@ class ClipImageEncoder:
         feats = self.visual(batch.to(self.device, self.dtype))
         self.forwards += 1
         self.images += len(images)
+        return F.normalize(feats.float(), dim=-1).cpu().numpy()
+
+    @torch.inference_mode()
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """Texts (truncated to the model's context) -> (N, D) float32, unit length; needs ``text=True``."""
+        if self.text_model is None:
+            raise ValueError("this encoder was loaded without its text tower (text=False)")
+        tokens = self.tokenizer(texts).to(self.device)
+        feats = self.text_model.encode_text(tokens)
         return F.normalize(feats.float(), dim=-1).cpu().numpy()

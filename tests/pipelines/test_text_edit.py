@@ -426,7 +426,7 @@ def test_real_scene_with_lama_inpainting(real_inputs, tiny_lama):
 
 
 def test_evaluator_refuses_paths_outside_the_benchmark(tmp_path):
-    from pipelines.text_edit.bench import evaluate
+    from pipelines.text_edit.bench_eval import evaluate
 
     bench, pred = tmp_path / "bench", tmp_path / "pred"
     (bench / "1.1").mkdir(parents=True)
