@@ -22,6 +22,7 @@ MODULES = {
     "translate": "pipelines.translate",
     "rewrite": "pipelines.rewrite",
     "cot": "pipelines.cot",
+    "sample": "pipelines.sample",
 }
 
 

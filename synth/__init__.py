@@ -100,7 +100,7 @@ def run(
 
     p = _pipeline(pipeline)
     cfg = load_config(pipeline, overrides, config=config, inputs=inputs)
-    takes_inputs = any(getattr(cfg, key, None) for key in ("inputs", "documents"))
+    takes_inputs = any(getattr(cfg, key, None) for key in ("inputs", "documents", "prompts"))
     if num is None and not takes_inputs and not rethreshold:  # a rethreshold keeps the planned num
         raise RunError(
             f"{p.name} draws its samples: give num (samples to attempt), or inputs where it takes them"

@@ -76,6 +76,8 @@ class Pipeline:
     #: Transforms earlier outputs through an LLM server (caption, translate, rewrite): the demo,
     #: which has no server, leaves it out.
     needs_llm: bool = False
+    #: Runs a model checkpoint (``--checkpoint``): the demo runs it on the tiny random one.
+    needs_model: bool = False
     #: What run.json and the console should say about the config (model filters on/off, weights).
     describe: Callable[[PipelineConfig], dict[str, Any]] | None = None
     #: Keeps what the stages choose from (the font set) fixed for every invocation and worker of a

@@ -252,5 +252,10 @@ def _inputs_command(pipeline: Pipeline) -> click.Command:
 
 
 def domain_command(pipeline: Pipeline) -> click.Command:
-    """``synth <domain>``: a generator's command, or a transform's when it needs ``--input``."""
+    """``synth <domain>``: a generator's command, a transform's when it needs ``--input``, or the
+    pipeline's own (``synth sample``)."""
+    if pipeline.name == "sample":
+        from synth.cli.sample import sample_command
+
+        return sample_command(pipeline)
     return (_inputs_command if pipeline.inputs_required else _pipeline_command)(pipeline)

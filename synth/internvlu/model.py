@@ -247,6 +247,14 @@ class InternVLU(nn.Module):
         for name, data in self.processor_files.items():
             (proc / name).write_bytes(data)
 
+    @property
+    def device(self) -> torch.device:
+        return self.generation_decoder.decoder.img_in.weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.generation_decoder.decoder.img_in.weight.dtype
+
     def scheduler(self, flow_shift: float = 3.0):
         """diffusers' ``DPMSolverMultistepScheduler`` from the checkpoint's config, with the
         ``flow_shift`` the official pipeline always sets (its default ``timestep_shift``, 3.0),

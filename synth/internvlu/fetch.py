@@ -1,0 +1,120 @@
+"""Where a checkpoint comes from: a local folder, or object storage (``s3://``, ``gs://``) copied
+once into a local cache; and its digest, which names the model a run used.
+
+No torch here: the driver digests the checkpoint when a run starts, before any worker exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow.fs as pafs
+
+CHUNK = 8 << 20
+
+
+class CheckpointSourceError(RuntimeError):
+    """The checkpoint cannot be found or read, or is not the one the run recorded."""
+
+
+def _open(uri: str) -> tuple[pafs.FileSystem, str]:
+    try:
+        return (
+            pafs.FileSystem.from_uri(uri) if "://" in uri else (pafs.LocalFileSystem(), os.path.abspath(uri))
+        )
+    except (pafs.ArrowInvalid, OSError, ValueError) as e:
+        raise CheckpointSourceError(f"cannot open checkpoint {uri!r}: {e}") from None
+
+
+def list_files(uri: str) -> tuple[pafs.FileSystem, str, list[str]]:
+    """The checkpoint's files, relative to its root, sorted (hidden files and folders left out)."""
+    fs, root = _open(uri)
+    info = fs.get_file_info(root)
+    if info.type != pafs.FileType.Directory:
+        raise CheckpointSourceError(
+            f"checkpoint {uri!r} is not a folder: give the folder holding model_index.json "
+            "(the official InternVL-U layout; `synth model tiny OUT` writes a small one)"
+        )
+    found = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    rels = []
+    for f in found:
+        rel = os.path.relpath(f.path, root)
+        if f.type == pafs.FileType.File and not any(p.startswith(".") for p in Path(rel).parts):
+            rels.append(rel)
+    if "model_index.json" not in rels:
+        raise CheckpointSourceError(f"checkpoint {uri!r} has no model_index.json")
+    return fs, root, sorted(rels)
+
+
+def checkpoint_digest(uri: str) -> str:
+    """sha256 over every file's relative path and bytes, in path order: the same weights in any
+    folder or bucket give the same digest; one changed byte gives another."""
+    fs, root, rels = list_files(uri)
+    h = hashlib.sha256()
+    for rel in rels:
+        h.update(rel.encode() + b"\0")
+        with fs.open_input_stream(f"{root}/{rel}") as f:
+            while block := f.read(CHUNK):
+                h.update(block)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def read_json_file(uri: str, rel: str) -> dict:
+    """One JSON file of the checkpoint at ``uri`` (local or remote), without copying the rest."""
+    import json
+
+    fs, root = _open(uri)
+    try:
+        with fs.open_input_stream(f"{root}/{rel}") as f:
+            return json.loads(f.read().decode())
+    except (OSError, ValueError) as e:
+        raise CheckpointSourceError(f"checkpoint {uri!r}: cannot read {rel} ({e})") from None
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "unisynth" / "checkpoints"
+
+
+def local_checkpoint(uri: str, digest: str | None = None) -> Path:
+    """A local folder holding ``uri``'s checkpoint, checked against ``digest`` when given: a local
+    path as it is; a remote one copied once into the cache (``~/.cache/unisynth/checkpoints/<digest>``)
+    under a temporary name, checked, then renamed, so a half copy is never used."""
+    if "://" not in uri or uri.startswith("file://"):
+        path = Path(uri.removeprefix("file://"))
+        if digest is not None and (got := checkpoint_digest(str(path))) != digest:
+            raise CheckpointSourceError(
+                f"the checkpoint at {path} on {os.uname().nodename} is not the one this run started "
+                f"with (digest {got[:16]}, recorded {digest[:16]}): every node needs the same files "
+                "at that path (or give an s3:// or gs:// URI), or start a new run with --overwrite"
+            )
+        return path
+    digest = digest or checkpoint_digest(uri)
+    target = cache_root() / digest
+    if target.is_dir():
+        return target
+    fs, root, rels = list_files(uri)
+    tmp = target.with_name(f"{digest}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        for rel in rels:
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with fs.open_input_stream(f"{root}/{rel}") as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out, CHUNK)
+        if (got := checkpoint_digest(str(tmp))) != digest:
+            raise CheckpointSourceError(
+                f"{uri} changed since the run started (digest {got[:16]}, recorded {digest[:16]})"
+            )
+        try:
+            tmp.rename(target)
+        except OSError:  # another worker on this node finished the same copy first
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
