@@ -3,7 +3,8 @@
 *What is expected.* A quoted text in one of our prompts can itself hold quotes (a fable's
 dialogue), so quotes are not cut out of the prompt by pattern. The row's ``texts`` column knows
 every drawn line exactly; a line is expected when the prompt says it (its normalised text occurs
-in the normalised prompt, short ones as a whole word, so a label "a" is not found in "a diagram"),
+in the normalised prompt; a short one as a whole word, so a label "ab" is not found in "about";
+a single character alone never, since "a" or "F" is in nearly any prompt),
 and consecutive lines that the prompt says as one stretch form one expected *block* (a title
 wrapped over two lines, a paragraph). Rows without ``texts`` (another data set, a hand-written
 prompt) fall back to the quoted stretches of the prompt.
@@ -62,8 +63,8 @@ def language_of(text: str) -> str:
 
 def _said(line: str, prompt_norm: str, prompt_words: str) -> bool:
     n = normalize_text(line)
-    if not n or n not in prompt_norm:
-        return False
+    if len(n) < 2 or n not in prompt_norm:
+        return False  # one character alone ("a", "F") is said by nearly any prompt
     if len(n) >= SHORT:
         return True
     word = normalize_text(line, ignore_space=False)
