@@ -167,6 +167,27 @@ def test_ray_equals_one_process_and_a_stopped_eval_resumes(text_run, tmp_path):
         evaluate_run(str(text_run), None, one_process(unit_rows=3), work=str(work), progress=False)
 
 
+def test_a_sample_output_scores_the_prompt_the_sampler_read(text_run, tmp_path):
+    """`synth sample` records its prompt column in run.json and the mode in meta.sample; a text
+    answer (mode text) is not an image to score."""
+
+    def sampled(k: int, row: dict) -> None:
+        row["cot"] = 'A sign that reads "HELLO WORLD".'
+        mode = "text" if k == 0 else "image"
+        row["meta"] = json.dumps({**json.loads(row["meta"]), "sample": {"mode": mode, "steps": 20}})
+
+    pred = copy_run(text_run, tmp_path / "sampled", sampled)
+    run = json.loads((pred / "run.json").read_text())
+    run.update(pipeline="sample", config={**run["config"], "prompt_column": "cot"})
+    (pred / "run.json").write_text(json.dumps(run))
+    report = evaluate_run(str(pred), None, one_process(), work=str(tmp_path / "w"), progress=False)
+    first, *rest = report["records"]
+    assert first["status"] == "skipped" and first["mode"] == "text"
+    assert all(r["mode"] == "image" and r["expected_from"] == "prompt" for r in rest)
+    assert all(r["blocks"][0]["words"] == 2 and r["ocr_word_acc"] == 0.0 for r in rest)
+    assert report["pred_counts"] == run["report"]["counts"]
+
+
 def test_cli_prints_the_table_and_where_the_report_went(text_run, tmp_path):
     out = tmp_path / "report.json"
     result = invoke(
