@@ -29,6 +29,7 @@ body{font-family:system-ui,sans-serif;margin:20px;background:#fafafa;color:#222}
 .rejected{border-color:#d33}.error{border-color:#e90}
 .reason{color:#b00;font-weight:bold}.meta{color:#666}
 .rep{color:#555;margin-top:6px}.rep img{max-width:45%}
+.note{background:#fff3cd;border:1px solid #e6c65c;border-radius:6px;padding:8px}
 details{margin-top:4px}pre{white-space:pre-wrap;word-break:break-all;font-size:11px}
 """
 
@@ -117,6 +118,8 @@ def _card(out: OutputDir, row: dict[str, Any], rep: dict[str, Any] | None = None
         parts.append(f"<p>{e(row['instruction'])}</p>")
     if row.get("response"):  # the computed answer of an understanding row
         parts.append(f"<p><b>answer:</b> {e(row['response'])}</p>")
+    if row.get("cot"):  # reasoning before the image
+        parts.append(f"<details><summary>reasoning</summary>{e(row['cot'])}</details>")
     for v in row.get("instructions") or []:
         parts.append(
             f"<details><summary>{e(v['style'])} / {e(v['language'])}</summary>{e(v['text'])}</details>"
@@ -150,6 +153,7 @@ def write_preview(out_uri: str, kept: int = 36, rejected: int = 12) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run['pipeline'])} preview</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(run['pipeline'])}</h1>"
         f"<p>{html.escape(summary_line(report))}</p>"
+        f"{''.join(f'<p class=note>{html.escape(n)}</p>' for n in run.get('notes') or [])}"
         f"<details><summary>run config</summary><pre>{html.escape(json.dumps(run['config'], indent=2, ensure_ascii=False))}</pre></details>"
         f"{''.join(sections)}</body></html>"
     )

@@ -37,7 +37,14 @@ def _two_photos(folder: Path) -> list[str]:
     return [str(p) for p in paths]
 
 
-INPUTS = {"curate": _two_photos}
+def _earlier_output(folder: Path) -> list[str]:
+    """Two text-render rows: what ``synth sample`` reads (with the tiny checkpoint in SMALL)."""
+    synth.run("text_render", str(folder), 2, overrides=SMALL["text_render"])
+    return [str(folder)]
+
+
+INPUTS = {"curate": _two_photos, "sample": _earlier_output}
+SMALL["sample"] = {"checkpoint": str(Path(__file__).parent / "data" / "ivu" / "tiny"), "steps": 2}
 
 
 @pytest.mark.parametrize("name", sorted(PIPELINES))
@@ -67,7 +74,7 @@ def test_help_prints(name):
 def test_two_sample_run_validates(name, tmp_path, ray_session):
     pipeline = PIPELINES[name]
     inputs = None
-    if pipeline.inputs_required:
+    if pipeline.inputs_required or name in INPUTS:
         assert name in INPUTS, f"{name} takes --input: add the smallest real input for it to INPUTS"
         inputs = INPUTS[name](tmp_path / "inputs")
     out = tmp_path / "out"

@@ -99,3 +99,39 @@ def test_photo_pool_and_inputs_on_s3(s3_endpoint):
     assert list(folder) == ["sub/0.png", "sub/1.png"] and folder.load("sub/1.png").pixels.shape == (8, 8, 3)
     entries = list_inputs([f"s3://synth-test/photos/*/*.png{query}"])
     assert [e.uri for e in entries] == [f"s3://synth-test/photos/sub/{i}.png{query}" for i in range(2)]
+
+
+def test_sample_with_checkpoint_input_and_output_on_s3(s3_endpoint, ray_session, tmp_path):
+    """``synth sample --checkpoint s3://... --input s3://... --out s3://...``: the workers copy the
+    checkpoint once into the cache (checked against the run's digest), and the same digest names it
+    as the local copy does."""
+    import pyarrow.fs as pafs
+
+    import synth
+    from synth.internvlu.fetch import checkpoint_digest
+
+    tiny = Path(__file__).resolve().parent / "data" / "ivu" / "tiny"
+    query = f"?endpoint_override=127.0.0.1:{s3_endpoint}&scheme=http&region=us-east-1"
+    fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{s3_endpoint}", scheme="http", region="us-east-1")
+    pafs.copy_files(str(tiny), "synth-test/models/ivu-tiny", destination_filesystem=fs)
+    ckpt = f"s3://synth-test/models/ivu-tiny{query}"
+    assert checkpoint_digest(ckpt) == checkpoint_digest(str(tiny))
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a red bicycle\na blue boat\n")
+    pafs.copy_files(str(prompts), "synth-test/prompts.txt", destination_filesystem=fs)
+    out = f"s3://synth-test/runs/gen{query}"
+    cache = tmp_path / "cache"
+    run = synth.run(
+        "sample",
+        out,
+        overrides={
+            "checkpoint": ckpt,
+            "prompts": f"s3://synth-test/prompts.txt{query}",
+            "steps": 2,
+            "size": "32x32",
+            "checkpoint_cache": str(cache),
+        },  # fmt: skip
+    )
+    assert run["report"]["counts"]["kept"] == 2
+    assert synth.validate(out).ok
+    assert [p.name for p in cache.iterdir()] == [run["pinned"]["digest"]]  # one checked copy, no temporaries

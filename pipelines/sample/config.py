@@ -24,6 +24,10 @@ class SampleConfig(PipelineConfig):
     checkpoint: str | None = Field(
         None, description="the InternVL-U checkpoint (official layout): a folder, s3:// or gs:// URI"
     )
+    checkpoint_cache: str | None = Field(
+        None,
+        description="local folder a remote checkpoint is copied to (default ~/.cache/unisynth/checkpoints)",
+    )
     mode: Literal["auto", "image", "edit", "text_image", "text"] = Field(
         "auto", description="auto: by each row's task (t2i: image, edit: edit, und: text)"
     )
@@ -60,7 +64,7 @@ class SampleConfig(PipelineConfig):
     runtime: RuntimeConfig = RuntimeConfig(unit_size=32, batch_size=8, gpus_per_worker=1.0)
 
     #: Where the weights are is not what they are: the digest (pinned) is what counts.
-    runtime_keys: ClassVar[tuple[str, ...]] = ("checkpoint", "pinned")
+    runtime_keys: ClassVar[tuple[str, ...]] = ("checkpoint", "checkpoint_cache", "pinned")
 
     @field_validator("size")
     @classmethod

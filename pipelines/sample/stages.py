@@ -138,7 +138,7 @@ class Generate(Stage):
         from synth.internvlu.sample import Sampler
 
         digest = (self.cfg.pinned or {}).get("digest")
-        path = local_checkpoint(self.cfg.checkpoint, digest)
+        path = local_checkpoint(self.cfg.checkpoint, digest, self.cfg.checkpoint_cache)
         cuda = torch.cuda.is_available()
         dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}.get(
             self.cfg.dtype, torch.bfloat16 if cuda else torch.float32

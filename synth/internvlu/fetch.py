@@ -81,10 +81,11 @@ def cache_root() -> Path:
     return Path(base) / "unisynth" / "checkpoints"
 
 
-def local_checkpoint(uri: str, digest: str | None = None) -> Path:
+def local_checkpoint(uri: str, digest: str | None = None, cache: str | None = None) -> Path:
     """A local folder holding ``uri``'s checkpoint, checked against ``digest`` when given: a local
-    path as it is; a remote one copied once into the cache (``~/.cache/unisynth/checkpoints/<digest>``)
-    under a temporary name, checked, then renamed, so a half copy is never used."""
+    path as it is; a remote one copied once into ``cache`` (default
+    ``~/.cache/unisynth/checkpoints``), as ``<cache>/<digest>``, under a temporary name, checked,
+    then renamed, so a half copy is never used."""
     if "://" not in uri or uri.startswith("file://"):
         path = Path(uri.removeprefix("file://"))
         if digest is not None and (got := checkpoint_digest(str(path))) != digest:
@@ -95,7 +96,7 @@ def local_checkpoint(uri: str, digest: str | None = None) -> Path:
             )
         return path
     digest = digest or checkpoint_digest(uri)
-    target = cache_root() / digest
+    target = (Path(cache) if cache else cache_root()) / digest
     if target.is_dir():
         return target
     fs, root, rels = list_files(uri)
