@@ -87,10 +87,20 @@ def open_work(work: OutputDir, key: str, info: dict[str, Any], overwrite: bool) 
                 f"({prior.get('info')}); pass --overwrite to start it again, or another --work"
             )
         work.delete_contents()
+    for path in _temporaries(work):
+        work.fs.delete_file(path)
     try:
         work.write_json(PLAN_FILE, {"key": key, "info": info, "created": (prior or {}).get("created", now())})
     except OSError as e:
         raise EvalError(f"cannot write the work folder {work.uri}: {e}. Choose another --work.") from None
+
+
+def _temporaries(work: OutputDir) -> list[str]:
+    """Half-written unit files a killed run left (never read: a unit is its renamed file)."""
+    import pyarrow.fs as pafs
+
+    selector = pafs.FileSelector(work.path("units"), allow_not_found=True)
+    return [i.path for i in work.fs.get_file_info(selector) if ".tmp-" in i.base_name]
 
 
 class _Worker:

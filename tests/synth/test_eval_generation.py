@@ -163,6 +163,7 @@ def test_ray_equals_one_process_and_a_stopped_eval_resumes(text_run, tmp_path):
     resumed = evaluate_run(str(text_run), None, GenerationEvalConfig(unit_rows=2, workers=2), work=str(work),
                            progress=False)  # fmt: skip
     assert resumed["runtime"]["units_run"] == 1 and figures(resumed) == figures(single)
+    assert not list((work / "units").glob("*.tmp-*"))
     with pytest.raises(EvalError, match="--overwrite"):  # other settings never mix into these figures
         evaluate_run(str(text_run), None, one_process(unit_rows=3), work=str(work), progress=False)
 
