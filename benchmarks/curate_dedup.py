@@ -147,12 +147,14 @@ def their_pairs(duplicates: dict[str, list[str]]) -> set[tuple[str, str]]:
     return {tuple(sorted((a, b))) for a, dups in duplicates.items() for b in dups}
 
 
-def measured(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the process and every descendant) of ``cmd``. The CPU
-    seconds (sampled every 0.1 s, so a process's last 0.1 s may be missed) compare the work
-    itself when the machine is shared: the wall times of both tools stretch with the load."""
+def measured(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of the process and every descendant, the 1-minute load average
+    just before) of ``cmd``. The CPU seconds (sampled every 0.1 s, so a process's last 0.1 s may
+    be missed) compare the work itself when the machine is shared: the wall times of both tools
+    stretch with the load, which the load average shows (2 or more: another process took a core)."""
     import psutil  # a dependency of Ray
 
+    load = os.getloadavg()[0]
     cpu: dict[tuple[int, float], float] = {}
     with tempfile.TemporaryFile() as err:  # not a pipe: a chatty child would fill it and stall
         t0 = time.perf_counter()
@@ -174,7 +176,7 @@ def measured(cmd: list[str]) -> tuple[float, float]:
         if proc.returncode:
             err.seek(0)
             raise RuntimeError(f"{cmd[:3]} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
-    return wall, sum(cpu.values())
+    return wall, sum(cpu.values()), load
 
 
 def run_ours(images: str, out: str) -> dict:
@@ -192,12 +194,13 @@ def run_ours(images: str, out: str) -> dict:
         "--quiet",
         "--no-preview",
     ]
-    wall, cpu = measured(cmd)
+    wall, cpu, load = measured(cmd)
     with open(os.path.join(out, "run.json")) as f:
         run = json.load(f)
     return {
         "wall": wall,
         "cpu": cpu,
+        "load": load,
         "phase_seconds": run["invocations"][-1]["phase_seconds"],
         "stage_seconds": run["report"].get("stage_seconds"),
         "groups": our_groups(out),
@@ -216,11 +219,11 @@ def run_ours_warm(images: str, out: str) -> dict:
 
 def run_theirs(python: str, images: str, radius: int, result: str) -> dict:
     """imagededup's PHash ``find_duplicates`` over the folder, in its venv, end to end."""
-    wall, cpu = measured([python, "-c", IMAGEDEDUP, images, str(radius), result])
+    wall, cpu, load = measured([python, "-c", IMAGEDEDUP, images, str(radius), result])
     with open(result) as f:
         res = json.load(f)
-    return {"wall": wall, "cpu": cpu, "import_seconds": res["import_seconds"], "find_seconds": res["find_seconds"],
-            "pairs": their_pairs(res["duplicates"])}  # fmt: skip
+    return {"wall": wall, "cpu": cpu, "load": load, "import_seconds": res["import_seconds"],
+            "find_seconds": res["find_seconds"], "pairs": their_pairs(res["duplicates"])}  # fmt: skip
 
 
 def images_for(args, work: str) -> tuple[str, list[list[str]]]:
@@ -263,10 +266,11 @@ def compare(args, work: str) -> dict:
     for i, rep in enumerate(runs):
         ours, theirs = rep["ours"], rep["theirs"]
         rep["ratio"], rep["cpu_ratio"] = ours["wall"] / theirs["wall"], ours["cpu"] / theirs["cpu"]
-        print(f"run {i + 1}/{args.repeats}: synth curate {ours['wall']:.1f} s, {ours['cpu']:.1f} CPU s (phases "
-              f"{ours['phase_seconds']}); imagededup {theirs['wall']:.1f} s, {theirs['cpu']:.1f} CPU s (import "
-              f"{theirs['import_seconds']:.1f}, find_duplicates {theirs['find_seconds']:.1f}); ours/theirs "
-              f"{rep['ratio']:.3f} wall, {rep['cpu_ratio']:.3f} CPU")  # fmt: skip
+        print(f"run {i + 1}/{args.repeats}: synth curate {ours['wall']:.1f} s, {ours['cpu']:.1f} CPU s (load "
+              f"{ours['load']:.2f}; phases {ours['phase_seconds']}); imagededup {theirs['wall']:.1f} s, "
+              f"{theirs['cpu']:.1f} CPU s (load {theirs['load']:.2f}; import {theirs['import_seconds']:.1f}, "
+              f"find_duplicates {theirs['find_seconds']:.1f}); ours/theirs {rep['ratio']:.3f} wall, "
+              f"{rep['cpu_ratio']:.3f} CPU")  # fmt: skip
         print(f"  our worker seconds by stage: {ours['stage_seconds']}")
     figures["repeats"] = runs
     t0 = time.perf_counter()

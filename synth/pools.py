@@ -186,7 +186,8 @@ class SegmentWorker:
         if self.pipeline.plan_inputs:
             extra["inputs"] = len(rows)
         schema = self.pipeline.work_schema or SCHEMA
-        return commit_unit(OutputDir(self.out_uri), unit.index, rows, extra, schema).manifest
+        out, first_pass = OutputDir(self.out_uri), bool(self.pipeline.work_dir)
+        return commit_unit(out, unit.index, rows, extra, schema, intermediate=first_pass).manifest
 
 
 _TASK_WORKERS: dict[tuple[str, str, int, str], SegmentWorker] = {}
@@ -307,19 +308,24 @@ def start_pools(
     return result
 
 
-def schedule(pools: list[Pool], pending: list[Unit], desc: str, progress: bool | None) -> dict[int, str]:
+def schedule(
+    pools: list[Pool], pending: list[Unit], desc: str, progress: bool | None, lane=None
+) -> dict[int, str]:
     """Stream the pending units through the pools in order until all are committed. A pool takes
     a unit while it has room and, unless it is the last, while the next pool's queue is shorter
     than that pool's capacity: so the units between pools, and the rows they hold, stay bounded
     (at most the two pools' capacities), while the faster pool keeps every worker busy. A unit
-    whose call fails is reported (its rows were never committed, so a rerun redoes it)."""
+    whose call fails is reported (its rows were never committed, so a rerun redoes it). ``lane``
+    (a closed :class:`synth.driver_lane.DriverLane`) holds the units the driver took while Ray
+    started: they are waited for, counted and reported the same way."""
     queue = deque(pending)
     ready: list[deque] = [deque() for _ in pools]  # (unit, payload ref) waiting for pool s
     in_flight: dict[Any, tuple[int, int | None, Unit]] = {}
     failures: dict[int, str] = {}
     totals: Counter = Counter()
     t0 = time.perf_counter()
-    bar = tqdm(total=len(pending), unit="unit", desc=desc, disable=progress is False, dynamic_ncols=True)
+    total = len(pending) + (len(lane.taken) if lane else 0)
+    bar = tqdm(total=total, unit="unit", desc=desc, disable=progress is False, dynamic_ncols=True)
 
     def fill() -> None:
         for s in reversed(range(len(pools))):  # later pools first: they free the memory
@@ -331,30 +337,46 @@ def schedule(pools: list[Pool], pending: list[Unit], desc: str, progress: bool |
                 ref, slot = pool.submit(unit, payload)
                 in_flight[ref] = (s, slot, unit)
 
+    def committed(manifest: dict[str, Any] | None) -> None:
+        if manifest is not None:
+            totals.update(manifest["counts"])
+        rate = sum(totals.values()) / max(time.perf_counter() - t0, 1e-9)
+        bar.update(1)
+        bar.set_postfix(
+            samples_s=f"{rate:.1f}",
+            kept=totals["kept"],
+            rejected=totals["rejected"],
+            error=totals["error"],
+        )
+
     try:
         fill()
-        while in_flight:
-            done, _ = ray.wait(list(in_flight), num_returns=1, fetch_local=False)
+        while in_flight or (lane and lane.open):
+            for unit, manifest, error in lane.finished() if lane else ():
+                if error is not None:
+                    _fail(failures, unit, error)
+                committed(manifest)
+            if not in_flight:
+                lane.join(0.05)
+                continue
+            # while the driver's own unit runs, wake now and then to count it when it is done
+            timeout = 0.05 if lane and lane.open else None
+            done, _ = ray.wait(list(in_flight), num_returns=1, fetch_local=False, timeout=timeout)
+            if not done:
+                continue
             s, slot, unit = in_flight.pop(done[0])
             pools[s].done(slot)
             if s + 1 < len(pools):  # its rows stay in the object store, handed on by reference; a
                 ready[s + 1].append((unit, done[0]))  # failed call fails the next one, reported below
                 fill()
                 continue
+            manifest = None
             try:
                 manifest = ray.get(done[0])
-                totals.update(manifest["counts"])
             except (ray.exceptions.RayError, OSError) as e:
                 _fail(failures, unit, e)
             fill()
-            rate = sum(totals.values()) / max(time.perf_counter() - t0, 1e-9)
-            bar.update(1)
-            bar.set_postfix(
-                samples_s=f"{rate:.1f}",
-                kept=totals["kept"],
-                rejected=totals["rejected"],
-                error=totals["error"],
-            )
+            committed(manifest)
     finally:
         bar.close()
     return failures

@@ -8,9 +8,11 @@ Workers draw, process and commit their unit themselves; only the small manifest 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import time
+from collections import deque
 from typing import Any
 
 import pyarrow.fs as pafs
@@ -18,8 +20,10 @@ import ray
 
 from synth.config import PipelineConfig
 from synth.decision import redecide
+from synth.driver_lane import DriverLane
+from synth.local_ray import lean_local_ray, ray_started_here, stop_local_ray
 from synth.pipeline import PinError, Pipeline, RunIdentity, Unit, plan_units
-from synth.pools import SetupError, plan_segments, schedule, start_pools
+from synth.pools import SegmentWorker, SetupError, plan_segments, schedule, start_pools
 from synth.report import collect, now, versions
 from synth.writer import OutputDir, read_manifest, unit_done
 
@@ -34,17 +38,20 @@ class RunError(RuntimeError):
 
 
 def ensure_ray(address: str | None) -> None:
-    """Join ``address`` (or ``RAY_ADDRESS``), else start an embedded local Ray."""
+    """Join ``address`` (or ``RAY_ADDRESS``), else start an embedded local Ray (``lean_local_ray``)."""
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     try:
-        ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=True)
+        with lean_local_ray():
+            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=True)
     except ConnectionError as e:
         raise RunError(
             f"cannot reach the Ray cluster at {address!r}: {e}. Start it or drop --address."
         ) from None
+    if ray_started_here():
+        atexit.register(stop_local_ray)
 
 
 def _check_writable(out: OutputDir) -> None:
@@ -248,21 +255,49 @@ def _execute(
 ) -> dict[int, str]:
     """Run the pending units on a pool per segment of stages (``synth.pools``); records in
     ``phases`` the seconds spent setting up (workers started, models loaded) and running units,
-    so a report shows what is a fixed cost and what per-sample."""
+    so a report shows what is a fixed cost and what per-sample. While an embedded Ray starts, the
+    driver runs units itself (``synth.driver_lane``)."""
     t0 = time.perf_counter()
-    ensure_ray(cfg.runtime.address)
-    has_gpus = ray.cluster_resources().get("GPU", 0) > 0
     ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
+    queue = deque(pending)
+    lane = _driver_lane(pipeline, cfg, ident, out, queue)
     try:
+        ensure_ray(cfg.runtime.address)
+        if lane:
+            lane.close()
+        has_gpus = ray.cluster_resources().get("GPU", 0) > 0
         segments = plan_segments(pipeline.build_stages(cfg), cfg, has_gpus)
-        pools = start_pools(pipeline, cfg, ident, out.uri, segments, len(pending))
-    except SetupError as e:
-        raise RunError(str(e)) from None
+        pools = start_pools(pipeline, cfg, ident, out.uri, segments, max(1, len(queue)))
+    except BaseException as e:
+        if lane:  # its unit in hand is committed or not, never half-written
+            lane.close()
+            lane.join()
+        if isinstance(e, SetupError):
+            raise RunError(str(e)) from None
+        raise
     t1 = time.perf_counter()
     phases["setup"] = t1 - t0
+    if lane:
+        log.debug("the driver took %d unit(s) while Ray started", len(lane.taken))
     try:
-        return schedule(pools, pending, pipeline.name, progress)
+        return schedule(pools, list(queue), pipeline.name, progress, lane)
     finally:
         phases["units"] = time.perf_counter() - t1
         for pool in pools:
             pool.close()
+
+
+def _driver_lane(
+    pipeline: Pipeline, cfg: PipelineConfig, ident: RunIdentity, out: OutputDir, queue: deque[Unit]
+) -> DriverLane | None:
+    """A lane of the driver's own while :func:`ensure_ray` starts an embedded Ray, for a pipeline
+    that runs as one segment of plain tasks; None when Ray is up or a cluster is to be joined."""
+    if not queue or ray.is_initialized() or cfg.runtime.address or os.environ.get("RAY_ADDRESS"):
+        return None
+    try:  # GPU shares or not, the same segments: so no stage asks for a GPU
+        segments = plan_segments(pipeline.build_stages(cfg), cfg, has_gpus=True)
+    except SetupError:
+        return None  # reported where the pools are planned
+    if len(segments) != 1 or segments[0].actors or segments[0].gpus > 0:
+        return None
+    return DriverLane(SegmentWorker(pipeline, cfg, ident, out.uri, segments[0], last=True), queue)

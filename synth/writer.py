@@ -92,9 +92,19 @@ def shard_name(unit: int) -> str:
     return f"part-{unit:06d}"
 
 
-def table_bytes(table: pa.Table) -> bytes:
+def table_bytes(table: pa.Table, intermediate: bool = False) -> bytes:
+    """A shard's Parquet bytes: zstd. An ``intermediate`` shard (``_work/`` of a two-pass
+    pipeline, read once more by its decision pass) is written plain, with no dictionary and no
+    statistics: its bulk is image bytes that are already compressed, which zstd, a dictionary
+    and min/max statistics only cost time on (a third of the write, 40 ms per 256 photos)."""
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+    if intermediate:
+        pq.write_table(
+            table, buf, compression="none", use_dictionary=False, write_statistics=False,
+            row_group_size=ROW_GROUP_SIZE,
+        )  # fmt: skip
+    else:
+        pq.write_table(table, buf, compression="zstd", row_group_size=ROW_GROUP_SIZE)
     return buf.getvalue()
 
 
@@ -107,16 +117,22 @@ class UnitCommit:
 
 
 def commit_unit(
-    out: OutputDir, unit: int, rows: list[dict], extra: dict[str, Any], schema: pa.Schema = SCHEMA
+    out: OutputDir,
+    unit: int,
+    rows: list[dict],
+    extra: dict[str, Any],
+    schema: pa.Schema = SCHEMA,
+    intermediate: bool = False,
 ) -> UnitCommit:
-    """Write a unit's kept rows to ``data/`` and the others to ``rejected/``, then its manifest."""
+    """Write a unit's kept rows to ``data/`` and the others to ``rejected/``, then its manifest
+    (``intermediate``: a two-pass pipeline's first pass, see :func:`table_bytes`)."""
     public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     kept = [r for r in public if r["status"] == "kept"]
     other = [r for r in public if r["status"] != "kept"]
     name = shard_name(unit)
     manifest: dict[str, Any] = {"unit": unit, **extra}
     for folder, part in (("data", kept), ("rejected", other)):
-        blob = table_bytes(rows_to_table(part, schema))
+        blob = table_bytes(rows_to_table(part, schema), intermediate)
         out.write_bytes(f"{folder}/{name}.parquet", blob)
         manifest[folder] = {
             "path": f"{folder}/{name}.parquet",

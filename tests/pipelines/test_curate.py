@@ -434,3 +434,63 @@ def test_model_actors_take_gpu_shares_and_start_only_as_many_as_fit(
         ours = {p.name: p.read_bytes() for p in (tmp_path / "out" / sub).glob("*.parquet")}
         one = {p.name: p.read_bytes() for p in (tmp_path / "one_pool" / sub).glob("*.parquet")}
         assert ours and ours == one, sub
+
+
+FRESH_PROCESS_RUN = """
+import json, logging, sys
+import psutil
+from pipelines.curate import PIPELINE
+from synth.config import default_config_path, load_config
+from synth.runner import run_pipeline
+
+lines = []
+handler = logging.Handler()
+handler.emit = lambda record: lines.append(record.getMessage())
+logging.getLogger("synth.runner").addHandler(handler)
+logging.getLogger("synth.runner").setLevel(logging.DEBUG)
+cfg = load_config(PIPELINE.config_model, default_config_path("curate"), json.loads(sys.argv[1]))
+run = run_pipeline(PIPELINE, cfg, sys.argv[2], progress=False)
+ray_processes = psutil.Process().children(recursive=True)
+print(json.dumps({"status": run["status"], "log": lines, "pids": [p.pid for p in ray_processes],
+                  "commands": [" ".join(p.cmdline()) for p in ray_processes]}))
+"""
+
+
+def test_a_fresh_process_starts_a_lean_ray_works_while_it_starts_and_writes_the_same_bytes(
+    samples, sample_run, tmp_path
+):
+    """A run in a process of its own starts its own local Ray without the dashboard head and the
+    autoscaler monitor, its driver commits units while that Ray starts, the shards are the same
+    bytes as the run on the session's Ray, and no Ray process outlives the driver."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    folder, _ = samples
+    out, _ = sample_run
+    sets = ["runtime.unit_size=7", f"inputs={json.dumps([str(folder)])}"]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_RUN, json.dumps(sets), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, env=env, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == "complete"
+    took = [line for line in result["log"] if "while Ray started" in line]
+    assert took and not took[0].startswith("the driver took 0 "), result["log"]
+    commands = " ".join(result["commands"])
+    assert "raylet" in commands and "gcs_server" in commands
+    assert "dashboard/dashboard.py" not in commands and "autoscaler/_private/monitor.py" not in commands
+    for folder_name in ("data", "rejected"):
+        ours = sorted((tmp_path / "out" / folder_name).glob("*.parquet"))
+        assert [p.name for p in ours] == sorted(p.name for p in (out / folder_name).glob("*.parquet"))
+        for p in ours:
+            assert p.read_bytes() == (out / folder_name / p.name).read_bytes(), p
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(pid) for pid in result["pids"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in result["pids"] if psutil.pid_exists(pid)]
+    assert not left, f"Ray processes left after the driver exited: {left}"
