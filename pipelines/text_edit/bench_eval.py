@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 METRICS = ("oa", "op", "or", "f1", "ned", "placed", "correctness_ned", "preservation_psnr")
 METRICS_VERSION = 1
-UNIT_ROWS = 8
+UNIT_ROWS = 4  # at least: an edit's rows stay together
 
 
 def _inside(root: Path, rel: str) -> bool:

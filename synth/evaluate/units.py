@@ -184,7 +184,7 @@ def _run_on_ray(scorer, pending, work, key, workers, address, bar, failures) -> 
             cause = e.cause or e
             raise EvalError(f"evaluator setup failed: {cause}") from None
         queue, in_flight = list(pending), {}
-        idle = [a for a in actors for _ in range(2)]  # two units per actor: the next is ready
+        idle = list(actors)  # one unit per actor at a time: a queued unit could wait behind a slow one
         while queue or in_flight:
             while queue and idle:
                 actor, unit = idle.pop(), queue.pop(0)
