@@ -268,8 +268,8 @@ def _execute(
         has_gpus = ray.cluster_resources().get("GPU", 0) > 0
         segments = plan_segments(pipeline.build_stages(cfg), cfg, has_gpus)
         pools = start_pools(pipeline, cfg, ident, out.uri, segments, max(1, len(queue)))
-    except BaseException as e:
-        if lane:  # its unit in hand is committed or not, never half-written
+    except Exception as e:  # an interrupt does not wait: a unit is committed or not, never half
+        if lane:
             lane.close()
             lane.join()
         if isinstance(e, SetupError):

@@ -63,7 +63,7 @@ def read_measures(work: OutputDir, plan: list[Unit]) -> pa.Table:
     for unit in plan:
         for folder in ("data", "rejected"):
             with work.fs.open_input_file(work.path(f"{folder}/{shard_name(unit.index)}.parquet")) as f:
-                table = pq.read_table(f, columns=MEASURE_COLUMNS)
+                table = pq.ParquetFile(f).read(columns=MEASURE_COLUMNS)
             tables.append(table.append_column("unit", pa.array([unit.index] * table.num_rows, pa.int32())))
     return pa.concat_tables(tables) if tables else WORK_SCHEMA.empty_table().select(MEASURE_COLUMNS)
 
