@@ -187,7 +187,7 @@ def evaluate(
         from synth.evaluate.generation import default_work
 
         work_dir = OutputDir(work or default_work(None, key))
-        open_work(work_dir, key, {"bench": str(bench), "pred": str(pred)}, overwrite)
+        open_work(work_dir, key, {"bench": str(bench), "pred": str(pred)}, units, overwrite)
         samples, runtime = run_units(
             TextEditScorer(str(bench), ocr_cfg), units, work_dir, key, workers=workers, address=address,
             progress=progress, desc="eval text-edit",

@@ -141,7 +141,7 @@ def evaluate_run(
     shards = stamps([s.entry.uri for u in units for s in u.items])
     key = digest("generation", METRICS_VERSION, info["digest"], shards, cfg.key_parts())
     work_dir = OutputDir(work or default_work(out, key))
-    open_work(work_dir, key, {"pred": pred, "rows": info["planned"]}, overwrite)
+    open_work(work_dir, key, {"pred": pred, "rows": info["planned"]}, units, overwrite)
     records, stats = run_units(
         GenerationScorer(cfg), units, work_dir, key, workers=cfg.workers, address=cfg.address,
         progress=progress, desc="eval generation",

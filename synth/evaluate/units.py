@@ -1,8 +1,9 @@
 """Evaluators run like a pipeline: fixed units, scored on Ray across every core, committed one file
 per unit, resumable.
 
-The rows to score are split once into units (the plan, with a key over the predictions and the
-settings, is recorded in ``WORK/eval.json``). Each unit is scored by a worker that set its
+The rows to score are split once into units (the plan, each unit's rows with a key over the
+predictions and the settings, is recorded in ``WORK/eval.json``; the same predictions and
+settings always plan the same units). Each unit is scored by a worker that set its
 scorer up once (OCR engine, CLIP model, judge client) and committed as
 ``WORK/units/part-NNNNNN.json``, written under a temporary name and renamed, so a unit is there
 whole or not at all. A rerun with the same key skips the committed units; one with another key
@@ -73,9 +74,11 @@ def commit(work: OutputDir, unit: EvalUnit, key: str, records: list[dict[str, An
     return len(records)
 
 
-def open_work(work: OutputDir, key: str, info: dict[str, Any], overwrite: bool) -> None:
-    """Record the plan's key, or check it against the one recorded (a rerun resumes only the same
-    evaluation: other predictions or settings would mix figures)."""
+def open_work(
+    work: OutputDir, key: str, info: dict[str, Any], units: Sequence[EvalUnit], overwrite: bool
+) -> None:
+    """Record the plan (its key, and each unit's rows), or check the key against the one recorded
+    (a rerun resumes only the same evaluation: other predictions or settings would mix figures)."""
     try:
         prior = work.read_json(PLAN_FILE)
     except (OSError, json.JSONDecodeError):
@@ -90,7 +93,8 @@ def open_work(work: OutputDir, key: str, info: dict[str, Any], overwrite: bool) 
     for path in _temporaries(work):
         work.fs.delete_file(path)
     try:
-        work.write_json(PLAN_FILE, {"key": key, "info": info, "created": (prior or {}).get("created", now())})
+        work.write_json(PLAN_FILE, {"key": key, "info": info, "units": [[u.index, u.rows] for u in units],
+                                    "created": (prior or {}).get("created", now())})  # fmt: skip
     except OSError as e:
         raise EvalError(f"cannot write the work folder {work.uri}: {e}. Choose another --work.") from None
 
@@ -108,12 +112,16 @@ class _Worker:
 
     def __init__(self, scorer: Scorer, work_uri: str, key: str):
         self.scorer, self.work, self.key = scorer, OutputDir(work_uri), key
+        self.ready = False
 
     def setup(self) -> bool:
         self.scorer.setup()
+        self.ready = True
         return True
 
     def run(self, unit: EvalUnit) -> int:
+        if not self.ready:  # an actor Ray restarted after a crash is built anew
+            self.setup()
         return commit(self.work, unit, self.key, self.scorer.score_unit(unit))
 
 
