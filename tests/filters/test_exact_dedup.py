@@ -32,3 +32,16 @@ def test_digest_of_a_pil_image_equals_the_digest_of_its_array():
     assert pixel_digest(flipped) == pixel_digest(np.ascontiguousarray(flipped))
     with pytest.raises(ValueError, match="RGB"):
         pixel_digest(Image.fromarray(image).convert("L"))
+
+
+@pytest.mark.parametrize("size", [(700, 400), (70_000, 2), (1, 1)])
+def test_a_pil_image_hashed_piece_by_piece_has_the_digest_of_its_whole_bytes(size):
+    """Larger than one piece of the raw encoder, a row wider than a piece, one pixel: the same
+    digest as the shape and ``tobytes()`` hashed at once."""
+    import hashlib
+
+    w, h = size
+    image = Image.fromarray(np.random.default_rng(w).integers(0, 256, (h, w, 3), dtype=np.uint8))
+    whole = hashlib.sha256(np.asarray((h, w, 3), np.int64).tobytes())
+    whole.update(image.tobytes())
+    assert pixel_digest(image) == whole.hexdigest() == pixel_digest(np.asarray(image))
