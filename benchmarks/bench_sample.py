@@ -117,6 +117,9 @@ def main() -> None:
     )
     ap.add_argument("--no-official", action="store_true", help="ours only (a GPU, or no oracle venv)")
     args = ap.parse_args()
+    if not args.no_official and not Path(args.official_python).exists():
+        print(f"no oracle venv at {args.official_python} (../shared/ivu_oracle/setup.sh makes it): ours only")
+        args.no_official = True
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
     prompts = [PROMPTS[i % len(PROMPTS)] for i in range(args.rows)]
