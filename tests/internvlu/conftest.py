@@ -23,6 +23,15 @@ import torch
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivu"
 
 
+@pytest.fixture(scope="module")
+def model():
+    """The oracle's tiny checkpoint, loaded by our code, one thread (as the oracle ran)."""
+    from synth.internvlu.model import InternVLU
+
+    torch.set_num_threads(1)
+    return InternVLU.from_pretrained(DATA / "tiny")
+
+
 def stored_time_features() -> dict[float, torch.Tensor]:
     with np.load(DATA / "oracle_sample.npz") as f:
         return {float(t): torch.from_numpy(v) for t, v in zip(f["time.t"], f["time.features"], strict=True)}

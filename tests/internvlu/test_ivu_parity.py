@@ -15,7 +15,6 @@ import pytest
 import torch
 
 from synth.internvlu import vae as V
-from synth.internvlu.model import InternVLU
 from synth.internvlu.transformer import HeadInputs
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ivu"
@@ -26,12 +25,6 @@ head_parity = pytest.mark.usefixtures("official_time")
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max())
-
-
-@pytest.fixture(scope="module")
-def model() -> InternVLU:
-    torch.set_num_threads(1)
-    return InternVLU.from_pretrained(DATA / "tiny")
 
 
 @pytest.fixture(scope="module")

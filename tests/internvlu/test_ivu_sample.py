@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from synth.internvlu.model import InternVLU
 from synth.internvlu.sample import Request, Sampler
 from synth.internvlu.sample.conditions import kept_reasoning
 from synth.internvlu.sample.guidance import guide, initial_noise
@@ -27,12 +26,6 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "ivu"
 CASES = json.loads((DATA / "oracle_sample.json").read_text())["cases"]
 # against the oracle, the head runs on the official time features of its machine (conftest.py)
 official = pytest.mark.usefixtures("official_time")
-
-
-@pytest.fixture(scope="module")
-def model() -> InternVLU:
-    torch.set_num_threads(1)
-    return InternVLU.from_pretrained(DATA / "tiny")
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from io import BytesIO
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from PIL import Image
 import synth
 from synth.runner import RunError
 from synth.schema import SCHEMA, rows_to_table
-from tests.cli_runner import invoke
+from tests.cli_runner import invoke, kill_after_units
 
 TINY = Path(__file__).resolve().parent.parent / "data" / "ivu" / "tiny"
 FAST = {"checkpoint": str(TINY), "steps": 3, "runtime.unit_size": 3, "runtime.batch_size": 4}
@@ -213,13 +211,7 @@ def test_sigkill_then_resume_equals_uninterrupted(earlier, tmp_path, ray_session
     cmd = [sys.executable, "-m", "synth.cli.main", "sample", "--checkpoint", str(TINY), "--input",
            str(earlier / "text"), "--out", str(killed), "--steps", "40", "--quiet", "--no-preview",
            "--address", ray_session, "--set", "runtime.unit_size=1", "--set", "runtime.workers=1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 240
-    while time.time() < deadline and len(list((killed / "_units").glob("part-*.json"))) < 2:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = len(list((killed / "_units").glob("part-*.json")))
+    done_before = kill_after_units(cmd, killed)
     assert 2 <= done_before < 6, "the run should be killed midway"
     subprocess.run(cmd, check=True, timeout=600, stdout=subprocess.DEVNULL)
     synth.run("sample", str(clean), inputs=[str(earlier / "text")],
