@@ -69,9 +69,10 @@ class SampleConfig(PipelineConfig):
     @field_validator("size")
     @classmethod
     def _size(cls, value: str) -> str:
-        if value in ("auto", "default") or re.fullmatch(r"[1-9]\d*x[1-9]\d*", value):
+        match = re.fullmatch(r"(\d+)x(\d+)", value)
+        if value in ("auto", "default") or (match and min(int(match[1]), int(match[2])) >= 16):
             return value
-        raise ValueError("size is auto, default or WIDTHxHEIGHT, e.g. 1024x768")
+        raise ValueError("size is auto, default or WIDTHxHEIGHT with both at least 16, e.g. 1024x768")
 
     def explicit_size(self) -> tuple[int, int] | None:
         """(height, width) of a WxH size, else None."""

@@ -52,8 +52,14 @@ def list_files(uri: str) -> tuple[pafs.FileSystem, str, list[str]]:
 
 def checkpoint_digest(uri: str) -> str:
     """sha256 over every file's relative path and bytes, in path order: the same weights in any
-    folder or bucket give the same digest; one changed byte gives another."""
+    folder or bucket give the same digest; one changed byte gives another. A local folder's digest
+    is remembered per node by its files' paths, sizes and modification times, so the driver and
+    every actor do not each read gigabytes again for a folder that has not changed."""
     fs, root, rels = list_files(uri)
+    local = isinstance(fs, pafs.LocalFileSystem)
+    memo = _memo_path(root, rels) if local else None
+    if memo is not None and memo.is_file():
+        return memo.read_text().strip()
     h = hashlib.sha256()
     for rel in rels:
         h.update(rel.encode() + b"\0")
@@ -61,7 +67,29 @@ def checkpoint_digest(uri: str) -> str:
             while block := f.read(CHUNK):
                 h.update(block)
         h.update(b"\0")
-    return h.hexdigest()
+    digest = h.hexdigest()
+    if memo is not None:
+        try:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo.with_name(f"{memo.name}.tmp-{uuid.uuid4().hex[:8]}")
+            tmp.write_text(digest)
+            tmp.rename(memo)
+        except OSError:  # a read-only cache only costs the next reader a rehash
+            pass
+    return digest
+
+
+def _memo_path(root: str, rels: list[str]) -> Path | None:
+    """Where the digest of the local folder ``root`` as it is now would be remembered: named by
+    the hash of its files' relative paths, sizes and modification times (any change, another name)."""
+    try:
+        stats = [(rel, os.stat(os.path.join(root, rel))) for rel in rels]
+    except OSError:
+        return None
+    key = hashlib.sha256(
+        repr((os.path.realpath(root), [(r, s.st_size, s.st_mtime_ns) for r, s in stats])).encode()
+    ).hexdigest()
+    return cache_root() / "digests" / key
 
 
 def read_json_file(uri: str, rel: str) -> dict:

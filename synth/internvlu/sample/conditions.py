@@ -28,13 +28,21 @@ class Rows:
     input_ids: torch.Tensor  # [R, N]
     attention_mask: torch.Tensor  # [R, N]
     pixels: torch.Tensor | None  # [T, 3, S, S]
+    refs: list[torch.Tensor]  # [3, H_i, W_i] VAE pixels of each request with an image, in order
 
 
 def encode_rows(model: InternVLU, requests: list[Request], mode: str, height: int, width: int) -> Rows:
     """The processor's rows for ``requests`` (one bucket: one drawing size)."""
     images = [r.image if r.mode != "image" else None for r in requests]
     batch = model.processor([r.prompt for r in requests], images, mode=mode, height=height, width=width)
-    return Rows(batch["input_ids"], batch["attention_mask"], batch.get("pixel_values"))
+    refs = []
+    if "pixel_values_gen" in batch:  # the condition rows' references come first, padded to the largest
+        factor = model.processor.vae_factor
+        k = sum(im is not None for im in images)
+        grids = batch["image_grid_thw_gen"][batch["generation_flags"] == 0][:k].tolist()
+        for pixels, (_, h, w) in zip(batch["pixel_values_gen"][:k], grids, strict=True):
+            refs.append(pixels[:, : h * factor, : w * factor])
+    return Rows(batch["input_ids"], batch["attention_mask"], batch.get("pixel_values"), refs)
 
 
 def left_pad(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,7 +74,7 @@ def reasoning_rows(model: InternVLU, rows: Rows, n: int, generated: list[list[in
     unpadded = [r[m.bool()].tolist() for r, m in zip(rows.input_ids, rows.attention_mask, strict=True)]
     new = [kept_reasoning(unpadded[k], generated[k], stops) for k in range(n)] + unpadded[n:]
     input_ids, attention_mask = left_pad([r + [img] for r in new], model.tokenizer.pad_token_id)
-    return Rows(input_ids, attention_mask, rows.pixels)
+    return Rows(input_ids, attention_mask, rows.pixels, rows.refs)
 
 
 @torch.no_grad()
@@ -87,13 +95,14 @@ def head_inputs(model: InternVLU, requests: list[Request], rows: Rows, latent: t
     grid = int(vit.image_size // vit.vision.patch_size * vit.downsample_ratio)
     refs: list[torch.Tensor | None] = [None] * (3 * n)
     grids: list[list[tuple[int, int, int]]] = [[] for _ in range(3 * n)]
+    pixels_gen = iter(rows.refs)
     for k, req in enumerate(requests):
         if req.image is None or req.mode == "image":
             continue
-        if req.mode != "text":  # the drawing modes condition the head on the image's latents too
-            pixels_gen = model.processor.vae_pixels(req.image)[None].to(device)
-            ref = V.encode(model.vae, pixels_gen.to(dtype))  # [1, z, h', w']
-            refs[k] = refs[n + k] = ref
+        # the latents of the image condition the two rows that keep it (the official pipeline
+        # encodes it for each; one encoding serves both)
+        ref = V.encode(model.vae, next(pixels_gen)[None].to(device, dtype))  # [1, z, h', w']
+        refs[k] = refs[n + k] = ref
         grids[k] = grids[n + k] = [(1, grid, grid)]
     z = model.vae.config.z_dim
     shapes = [torch.empty(z, *latent, device="meta")] * (3 * n)
