@@ -36,7 +36,10 @@ REASONS: dict[str, tuple[Status, str]] = {
     "translation_mismatch": (Status.REJECTED, "a translation broke quoted text"),
     "render_error": (Status.REJECTED, "the renderer could not draw this spec"),
     "unsafe_input": (Status.REJECTED, "the input asked for something unsafe (external resource, bomb)"),
-    "missing_input": (Status.REJECTED, "the row lacks what the stage needs (a prompt, a source image, a seed)"),
+    "missing_input": (
+        Status.REJECTED,
+        "the row lacks what the stage needs (a prompt, a source image, a seed)",
+    ),
     "render_timeout": (Status.ERROR, "an external renderer ran past its timeout"),
     "ocr_error": (Status.ERROR, "the OCR backend failed on this image"),
     "io_error": (Status.ERROR, "reading or writing failed"),

@@ -62,14 +62,18 @@ def main() -> None:
     features: dict[float, np.ndarray] = {}
     time_proj = pipe.generation_decoder.decoder.time_text_embed.time_proj
     time_proj.register_forward_hook(
-        lambda mod, a, out: features.update({float(t): f for t, f in zip(a[0].tolist(), out.numpy())})
+        lambda mod, a, out: features.update(
+            {float(t): f for t, f in zip(a[0].tolist(), out.numpy(), strict=True)}
+        )
     )
     arrays, cases = {}, []
     for name, mode, prompt, image, h, w, n, seed, extra in CASES:
         steps.clear()
         kwargs = dict(extra)
         if mode != "text":
-            kwargs.update(height=h, width=w, num_inference_steps=n, generator=torch.Generator("cpu").manual_seed(seed))
+            kwargs.update(
+                height=h, width=w, num_inference_steps=n, generator=torch.Generator("cpu").manual_seed(seed)
+            )
         img = synthetic_image(*image) if image else None
         with torch.no_grad():
             out = pipe(prompt=prompt, image=img, generation_mode=mode, **kwargs)
