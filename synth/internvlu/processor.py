@@ -94,14 +94,31 @@ def smart_size(height: int, width: int, factor: int, min_pixels: int, max_pixels
     return h, w
 
 
-def normalised(
+def vit_pixels(image: Image.Image, size: int, mean: list[float], std: list[float]) -> torch.Tensor:
+    """[3, S, S] for the ViT as the official ``GotOcr2ImageProcessorFast`` makes it: the uint8
+    image resized by torchvision's antialiased bicubic (not PIL's: the two round differently on
+    most resized images), /255, (x - mean) / std in float32, bf16-rounded."""
+    import torchvision.transforms.v2.functional as TF
+    from torchvision.transforms import InterpolationMode
+
+    x = torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1).contiguous()  # [3, H, W] uint8
+    if x.shape[1:] != (size, size):
+        x = TF.resize(x, [size, size], interpolation=InterpolationMode.BICUBIC, antialias=True)
+    m, s = torch.tensor(mean).view(3, 1, 1), torch.tensor(std).view(3, 1, 1)
+    return ((x.float() * (1 / 255) - m) / s).to(torch.bfloat16).float()
+
+
+def generation_pixels(
     image: Image.Image, size: tuple[int, int], mean: list[float], std: list[float]
 ) -> torch.Tensor:
-    """RGB, bicubic resize to ``size`` (h, w), /255, (x - mean) / std: [3, h, w], bf16-rounded."""
+    """[3, h, w] in [-1, 1] for the VAE as the official generation processor makes it: PIL's
+    bicubic resize to ``size`` (h, w), /255 in float64 then float32 (transformers' ``rescale``),
+    (x - mean) / std in float32, bf16-rounded. All float32 differs in the last bit on resized
+    images, and bf16 then rounds some of those pixels the other way."""
     img = image.convert("RGB")
     if img.size != (size[1], size[0]):
         img = img.resize((size[1], size[0]), Image.BICUBIC)
-    x = np.asarray(img, dtype=np.float32) * np.float32(1 / 255)
+    x = (np.asarray(img, dtype=np.float64) * (1 / 255)).astype(np.float32)
     x = (x - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
     return torch.from_numpy(x.transpose(2, 0, 1).copy()).to(torch.bfloat16).float()
 
@@ -155,14 +172,14 @@ class Processor:
 
     def vit_tile(self, image: Image.Image) -> torch.Tensor:
         """[3, S, S]: the image resized to one ViT tile."""
-        return normalised(image, (self.vit_size, self.vit_size), self.vit_mean, self.vit_std)
+        return vit_pixels(image, self.vit_size, self.vit_mean, self.vit_std)
 
     def vae_pixels(self, image: Image.Image) -> torch.Tensor:
         """[3, H, W] in [-1, 1] at the generation processor's size (multiples of 16)."""
         h, w = smart_size(
             image.height, image.width, self.gen_factor, self.gen_min_pixels, self.gen_max_pixels
         )
-        return normalised(image, (h, w), self.gen_mean, self.gen_std)
+        return generation_pixels(image, (h, w), self.gen_mean, self.gen_std)
 
     def expand_images(self, row: str) -> str:
         tokens = "<img>" + "<IMG_CONTEXT>" * self.image_seq_length + "</img>"

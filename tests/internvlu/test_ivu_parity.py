@@ -197,6 +197,22 @@ def test_processor_editing_rows(model, ref):
         assert torch.equal(batch[key], ref[f"edit.proc.{key}"]), key
 
 
+@pytest.mark.parametrize("size", [(96, 64, 3), (200, 120, 5), (50, 90, 4)])
+def test_processor_resizes_as_the_official_does(model, size):
+    """Images the processor resizes: the ViT tile by torchvision's antialiased bicubic, the VAE's
+    pixels by PIL's bicubic and a float64 rescale, both bf16-rounded, equal to the last bit."""
+    with np.load(DATA / "oracle_sample.npz") as f:
+        want = {
+            k: torch.from_numpy(f[f"proc.{size[0]}x{size[1]}.{k}"])
+            for k in ("pixel_values", "pixel_values_gen")
+        }
+    batch = model.processor(
+        ["Remove the red square"], [synthetic_image(*size)], mode="image", height=64, width=96
+    )
+    for key, value in want.items():
+        assert torch.equal(batch[key], value), key
+
+
 @pytest.mark.parametrize("steps", [1, 2, 3, 4, 8, 20])
 def test_scheduler_timesteps_and_sigmas(model, steps):
     import json

@@ -2,7 +2,8 @@
 official code: ``oracle_sample.npz`` holds each mode's latents after every step, its image and its
 ids (``tests/data/ivu/dump_sample.py``; official commit 018a59c1, float32, one thread).
 
-Targets (issue 19): timesteps and sigmas equal, latents after each step within 1e-4, the uint8
+Targets (issue 19): timesteps and sigmas equal, latents after each step within 1e-4 (held to
+2e-5 here), the uint8
 image within 1, text ids exact, for text to image (three sizes, one resized), editing (two
 sizes), text-then-image and text; and the same within a batch as alone.
 """
@@ -60,7 +61,9 @@ def check(result, case: dict, ref: dict) -> dict:
         assert len(result.steps) == len(steps)
         diffs = [float(np.abs(result.steps[i].numpy() - ref[k]).max()) for i, k in enumerate(steps)]
         figures["latents"] = max(diffs)
-        assert figures["latents"] < 1e-4, diffs
+        # the issue's target is 1e-4; every case is within 5e-6, and a stricter bound catches what
+        # 1e-4 let through (a resize that rounded unlike the official one gave 5.7e-5)
+        assert figures["latents"] < 2e-5, diffs
     if f"{name}.image" in ref:
         assert result.image.shape == ref[f"{name}.image"].shape
         figures["uint8"] = int(np.abs(result.image.astype(int) - ref[f"{name}.image"]).max())

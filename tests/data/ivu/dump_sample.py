@@ -38,6 +38,10 @@ CASES = [
 ]  # fmt: skip
 
 
+#: Source images the processor resizes (w, h, seed of run_oracle.synthetic_image): both pixel paths.
+PROCESSOR_IMAGES = [(96, 64, 3), (200, 120, 5), (50, 90, 4)]
+
+
 def main() -> None:
     torch.set_num_threads(1)
     pipe = InternVLUPipeline.from_pretrained(sys.argv[1], torch_dtype=torch.float32)
@@ -90,6 +94,11 @@ def main() -> None:
             {"name": name, "mode": mode, "prompt": prompt, "image": image, "height": h, "width": w,
              "steps": n, "seed": seed, "kwargs": {k: v for k, v in extra.items()}}
         )  # fmt: skip
+    for w, h, seed in PROCESSOR_IMAGES:
+        batch = pipe.processor(prompt="Remove the red square", image=synthetic_image(w, h, seed), generation_mode="image",
+                               padding=True, return_tensors="pt", height=64, width=96, system_prompt=None)  # fmt: skip
+        arrays[f"proc.{w}x{h}.pixel_values"] = batch["pixel_values"].float().numpy()
+        arrays[f"proc.{w}x{h}.pixel_values_gen"] = batch["pixel_values_gen"].float().numpy()
     with torch.no_grad():  # the t of the stored unit head calls (tests/data/ivu/oracle*.npz)
         time_proj(torch.tensor([500.0]))
     ts = sorted(features)
