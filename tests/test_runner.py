@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,6 +13,7 @@ from pipelines.text_render import PIPELINE
 from synth.config import default_config_path, load_config
 from synth.runner import run_pipeline
 from synth.validate import validate
+from tests.cli_runner import kill_after_units
 
 
 def _images_by_id(out: Path) -> dict[str, bytes]:
@@ -71,13 +70,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, ray_session, text_cf
     ]
     for s in sets:
         cmd += ["--set", s]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 240
-    while time.time() < deadline and len(list((killed / "_units").glob("part-*.json"))) < 2:
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done_before = len(list((killed / "_units").glob("part-*.json")))
+    done_before = kill_after_units(cmd, killed)
     assert 2 <= done_before < 6, "the run should be killed midway"
     assert not validate(str(killed)).ok  # unfinished units are reported
 
