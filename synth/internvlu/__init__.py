@@ -6,11 +6,14 @@ so the official ``InternVLUPipeline`` loads it. One file per component:
 
   vision.py       InternViT and the pixel shuffle
   vlm.py          the VLM: ViT features, special-token rows, Qwen3, condition, greedy text
-  transformer.py  the MMDiT generation head, its packing and 3-axis RoPE
+  transformer.py  the MMDiT generation head and its packing
+  rope.py         token positions and the 3-axis RoPE rotations
   decoder.py      the condition projector and padding token around the head
   vae.py          diffusers' Qwen-Image VAE with the official normalisation and uint8 conversion
   checkpoint.py   the layout, safetensors header checks, reading and writing weights
   model.py        InternVLU: check, load, save, parameter counts
+  fetch.py        a checkpoint from a folder or object storage, and its digest
+  sample/         the batched sampler (text to image, editing, text then image, text)
 """
 
 from typing import Any
