@@ -11,7 +11,6 @@ an ``error`` row) stays as it is whatever the thresholds say.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -81,14 +80,6 @@ class Decide(Stage):
     def process_row(self, row: Row) -> Row:
         verdict = self.decision.decide(scores_of(row), row, self.thresholds)
         return mark(row, *verdict) if verdict else row
-
-
-def meta_of(row: Row) -> dict[str, Any]:
-    """A row's ``meta`` as a dict, whether live (a dict) or read back from Parquet (JSON text)."""
-    meta = row.get("meta")
-    if not meta:
-        return {}
-    return json.loads(meta) if isinstance(meta, str) else meta
 
 
 def redecide(

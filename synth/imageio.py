@@ -114,3 +114,16 @@ def encode_png(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def data_uri(data: bytes, max_side: int, fmt: str = "PNG") -> str:
+    """Encoded image bytes, decoded, downscaled to ``max_side`` and re-encoded as a ``data:`` URI,
+    the form VLM servers take images in: PNG (lossless, text stays legible) or JPEG (quality 90,
+    smaller)."""
+    import base64
+
+    im = Image.fromarray(decode_image(data))
+    im.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    im.save(buf, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode()

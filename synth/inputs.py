@@ -89,7 +89,9 @@ def expand_braces(pattern: str) -> list[str]:
     return [p for opt in options for p in expand_braces(head + opt + tail)]
 
 
-def _fs(uri: str) -> tuple[pafs.FileSystem, str]:
+def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    """(file system, path) of a local path or a ``pyarrow.fs`` URI (``s3://``, ``gs://``, with
+    options such as ``?endpoint_override=`` in its query)."""
     if "://" in uri:
         return pafs.FileSystem.from_uri(uri)
     return pafs.LocalFileSystem(), os.path.abspath(uri)
@@ -97,13 +99,13 @@ def _fs(uri: str) -> tuple[pafs.FileSystem, str]:
 
 def open_file(uri: str) -> pa.NativeFile:
     """A random-access file (local path or URI), for reading by row group or byte range."""
-    fs, path = _fs(uri)
+    fs, path = filesystem(uri)
     return fs.open_input_file(path)
 
 
 def read_file(uri: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """A whole file; ``ValueError`` when it is larger than ``max_bytes``, ``OSError`` when unreadable."""
-    fs, path = _fs(uri)
+    fs, path = filesystem(uri)
     size = fs.get_file_info(path).size
     if size is not None and size > max_bytes:
         raise ValueError(f"{size} bytes exceeds decode.max_bytes={max_bytes}")
@@ -156,7 +158,7 @@ def _kind(path: str, documents: bool = False) -> str | None:
 
 def _parquet_rows(uri: str, image_column: str) -> int:
     """Row count from the footer; a shard without the image column fails the listing, not every row."""
-    fs, path = _fs(uri)
+    fs, path = filesystem(uri)
     try:
         with fs.open_input_file(path) as f:
             pf = pq.ParquetFile(f)
@@ -199,7 +201,7 @@ def _pdf_pages(uri: str) -> int:
     import pypdfium2
 
     try:
-        fs, path = _fs(uri)
+        fs, path = filesystem(uri)
         with fs.open_input_stream(path) as f:
             doc = pypdfium2.PdfDocument(f.read())
         try:
@@ -211,7 +213,7 @@ def _pdf_pages(uri: str) -> int:
 
 
 def _entries_for(arg: str, path: str, image_column: str, documents: bool = False) -> list[InputEntry]:
-    fs, local = _fs(path)
+    fs, local = filesystem(path)
     info = fs.get_file_info(local)
     if info.type == pafs.FileType.Directory:
         selector = pafs.FileSelector(local, recursive=True)
@@ -249,7 +251,7 @@ def run_shards(inputs: list[str]) -> list[str]:
     ``run.json``) stands for its kept rows, ``data/part-*.parquet``; other arguments pass as given."""
     out = []
     for arg in inputs:
-        fs, path = _fs(arg)
+        fs, path = filesystem(arg)
         if fs.get_file_info(f"{path.rstrip('/')}/run.json").type == pafs.FileType.File:
             selector = pafs.FileSelector(f"{path.rstrip('/')}/data", allow_not_found=True)
             prefix = arg.split("://", 1)[0] + "://" if "://" in arg else ""
@@ -267,7 +269,7 @@ def read_rows(unit: Unit) -> Iterator[tuple[str, dict | None, str | None]]:
     for part in unit.inputs:
         entry = part.entry
         try:
-            fs, path = _fs(entry.uri)
+            fs, path = filesystem(entry.uri)
             with fs.open_input_file(path) as f:
                 pf = pq.ParquetFile(f)
                 table = row_range(pf, part.start, part.stop, pf.schema_arrow.names)
@@ -390,7 +392,7 @@ def _read_pdf(part: Slice, max_bytes: int) -> Iterator[RawInput]:
         return RawInput(entry.root, f"{entry.rel}#p{page + 1}", f"{entry.uri}#p{page + 1}", kind="pdf", **kw)
 
     try:
-        fs, path = _fs(entry.uri)
+        fs, path = filesystem(entry.uri)
         size = fs.get_file_info(path).size
         if size is not None and size > max_bytes:
             raise ValueError(f"{size} bytes exceeds the limit of {max_bytes}")
@@ -433,7 +435,7 @@ def _read_parquet(part: Slice, image_column: str, caption_column: str, max_bytes
         return RawInput(entry.root, f"{entry.rel}#{row}", f"{entry.uri}#{row}", kind="parquet", **kw)
 
     try:
-        fs, path = _fs(entry.uri)
+        fs, path = filesystem(entry.uri)
         with fs.open_input_file(path) as f:
             pf = pq.ParquetFile(f)
             if image_column not in pf.schema_arrow.names:
@@ -534,7 +536,7 @@ def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
 
     key, files, read = None, {}, 0
     try:
-        fs, path = _fs(entry.uri)
+        fs, path = filesystem(entry.uri)
         with fs.open_input_stream(path) as stream, tarfile.open(fileobj=stream, mode="r|*") as tar:
             for member in tar:
                 named = _member_key(member.name) if member.isfile() else None

@@ -457,8 +457,9 @@ class LlmClient:
 def record_answer(row: dict[str, Any], key: str, model: str | None, answer: Answer, **extra: Any) -> None:
     """Put what an answer cost (model, tokens, cost) and ``extra`` under ``meta[key]`` of a row,
     whether its meta is still a dict or came back from Parquet as JSON text."""
-    meta = row.get("meta")
-    meta = json.loads(meta) if isinstance(meta, str) else dict(meta or {})
+    from synth.schema import meta_of
+
+    meta = dict(meta_of(row))
     meta[key] = {
         **extra,
         "model": model,

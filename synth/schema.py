@@ -112,6 +112,14 @@ def scores_of(row: Mapping[str, Any]) -> dict[str, float]:
     return {s["name"]: s["value"] for s in cell} if isinstance(cell[0], Mapping) else dict(cell)
 
 
+def meta_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's ``meta`` as a dict, whether live (a dict) or read back from Parquet (JSON text)."""
+    meta = row.get("meta")
+    if not meta:
+        return {}
+    return json.loads(meta) if isinstance(meta, str) else meta
+
+
 def score_list(scores: Mapping[str, float] | list) -> list[dict[str, Any]]:
     """Scores in the on-disk layout: ``{name, value}`` structs sorted by name."""
     items = scores.items() if isinstance(scores, Mapping) else scores_of({"scores": scores}).items()

@@ -3,15 +3,11 @@ answer becomes concise, dense and (when people are present) human-centric captio
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from typing import Any, ClassVar
 
-from PIL import Image
-
 from pipelines.caption.config import CaptionConfig
-from synth.imageio import DecodeError, decode_image
+from synth.imageio import DecodeError, data_uri
 from synth.llm import Answer, Job, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
@@ -47,16 +43,6 @@ def parse(text: str) -> dict[str, Any]:
     return value
 
 
-def data_uri(image_bytes: bytes, max_side: int) -> str:
-    """The image, downscaled to ``max_side``, as a JPEG data URI (what VLM servers accept)."""
-    rgb = decode_image(image_bytes)
-    im = Image.fromarray(rgb)
-    im.thumbnail((max_side, max_side))
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=90)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
 def shown_image(row: Row) -> bytes | None:
     """The image a row is about: the result, or the image asked about for an understanding row."""
     cell = row.get("source_image") if row.get("task") == "und" else row.get("target_image")
@@ -80,7 +66,7 @@ class Caption(LlmStage, Stage):
                 mark(row, "decode_error", "the row has no image to caption")
                 continue
             try:
-                uri = data_uri(data, self.cfg.max_side)
+                uri = data_uri(data, self.cfg.max_side, "JPEG")
             except DecodeError as e:
                 mark(row, e.reason, str(e))
                 continue

@@ -12,7 +12,6 @@ rerun rewrites exactly the units whose decisions changed (``--rethreshold``, ``-
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
 from collections import defaultdict
@@ -30,7 +29,7 @@ from synth.identity import digest
 from synth.pipeline import Unit
 from synth.pools import Pool, schedule
 from synth.runner import RunError, ensure_ray
-from synth.schema import SCHEMA
+from synth.schema import SCHEMA, meta_of
 from synth.writer import OutputDir, commit_unit, read_manifest, shard_name, unit_done
 
 #: Where the scoring pass commits its units (the decision pass reads them from there).
@@ -97,7 +96,7 @@ def write_final_unit(
         rows.extend(pq.read_table(pa.BufferReader(blob), schema=WORK_SCHEMA).to_pylist())
     for row in rows:
         row["status"], row["reason"], row["detail"], row["dup_of"] = decisions[row["sample_id"]]
-        meta = json.loads(row["meta"]) if row["meta"] else {}
+        meta = meta_of(row)
         if row.get("pixel_digest"):
             meta["pixel_sha256"] = row["pixel_digest"]
         row.pop("pixel_digest", None)

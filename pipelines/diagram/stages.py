@@ -15,14 +15,14 @@ from renderers.diagrams.graph import DotError, OutOfFrame, changed
 from renderers.svg.clearance import crowded_texts
 from renderers.svg.safe import SvgError, SvgRenderer, alpha_box, intrinsic_size, isolate, parse
 from renderers.svg.text import text_boxes
-from synth.decision import Decide, Decision, Verdict, meta_of
+from synth.decision import Decide, Decision, Verdict
 from synth.evaluate.locality import boxes_mask, changed_outside, psnr_outside
 from synth.evaluate.text import crop_box, ned
 from synth.identity import sample_rng
 from synth.imageio import encode_png
 from synth.ocr import OcrConfig, make_ocr, recognize_crops
 from synth.sampling import NotApplicable, choice
-from synth.schema import image_value
+from synth.schema import image_value, meta_of
 from synth.stage import Resources, Row, Stage, mark
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pipelines.sample.config import SampleConfig
 from synth.config import ConfigError
 from synth.identity import digest, sample_id, sample_seed
-from synth.inputs import plan_run_inputs, read_file, reopened_rows
+from synth.inputs import InputError, plan_run_inputs, read_file, read_range, reopened_rows
 from synth.internvlu.fetch import CheckpointSourceError, checkpoint_digest, read_json_file
 from synth.pipeline import PinError, RunIdentity, Unit
 
@@ -18,10 +18,17 @@ NEEDS_CHECKPOINT = (
 )
 
 
-def prompt_lines(uri: str) -> list[str]:
-    """The prompts of a text file: one a line, blank lines skipped, surrounding spaces removed."""
-    text = read_file(uri).decode("utf-8", errors="replace")
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def prompt_lines(data: bytes) -> list[tuple[int, int, str]]:
+    """The prompts of a text file's bytes, one a line, blank lines skipped, surrounding spaces
+    removed: (start, end) of each line's bytes, and its text."""
+    out, start = [], 0
+    for raw in data.split(b"\n"):
+        end = start + len(raw)
+        text = raw.decode("utf-8", errors="replace").strip()
+        if text:
+            out.append((start, end, text))
+        start = end + 1
+    return out
 
 
 def plan_sample(cfg: SampleConfig) -> tuple[list[Unit], dict[str, Any]]:
@@ -32,10 +39,14 @@ def plan_sample(cfg: SampleConfig) -> tuple[list[Unit], dict[str, Any]]:
     if cfg.prompts and cfg.inputs:
         raise ConfigError("give --input (earlier outputs) or --prompts (a text file), not both")
     if cfg.prompts:
-        lines = prompt_lines(cfg.prompts)
+        lines = prompt_lines(read_file(cfg.prompts))
         size = cfg.runtime.unit_size
-        units = [Unit(i, s, min(s + size, len(lines))) for i, s in enumerate(range(0, len(lines), size))]
-        return units, {"entries": 1, "planned": len(lines), "digest": digest(cfg.prompts, lines)}
+        units = []
+        for i, s in enumerate(range(0, len(lines), size)):
+            e = min(s + size, len(lines))  # the unit's bytes, so a worker reads only its own lines
+            units.append(Unit(i, s, e, (lines[s][0], lines[e - 1][1])))
+        texts = [t for _, _, t in lines]
+        return units, {"entries": 1, "planned": len(lines), "digest": digest(cfg.prompts, texts)}
     if not cfg.inputs:
         raise ConfigError(
             "synth sample samples earlier outputs (--input RUN) or a prompt file (--prompts FILE)"
@@ -48,7 +59,10 @@ def sample_rows(cfg: SampleConfig, ident: RunIdentity, unit: Unit) -> list[dict[
     per prompt line, with ids from the run like any generator's."""
     if not cfg.prompts:
         return reopened_rows(unit)
-    lines = prompt_lines(cfg.prompts)
+    first, end = unit.inputs
+    lines = [t for _, _, t in prompt_lines(read_range(cfg.prompts, first, end - first))]
+    if len(lines) != unit.end - unit.start:
+        raise InputError(f"{cfg.prompts} changed since the run was planned: start it again with --overwrite")
     return [
         {
             "sample_id": sample_id(ident.pipeline, ident.content_hash, ident.seed, ident.split, i),
@@ -57,7 +71,7 @@ def sample_rows(cfg: SampleConfig, ident: RunIdentity, unit: Unit) -> list[dict[
             "domain": "prompts",
             "subdomain": "prompts",
             "task": "t2i",
-            cfg.prompt_column: lines[i],
+            cfg.prompt_column: lines[i - unit.start],
             "meta": {"prompt_line": i},
         }
         for i in range(unit.start, unit.end)

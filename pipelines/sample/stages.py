@@ -5,7 +5,6 @@ decoding and PNG encoding never hold up the model."""
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, ClassVar
 
 from PIL import Image
@@ -13,7 +12,7 @@ from PIL import Image
 from pipelines.sample.config import SampleConfig
 from synth.imageio import DecodeError, decode_image, encode_png
 from synth.internvlu.processor import smart_size
-from synth.schema import image_value
+from synth.schema import image_value, meta_of
 from synth.stage import Resources, Row, Stage, mark
 
 #: The mode ``auto`` gives a row of each task.
@@ -167,8 +166,7 @@ class Generate(Stage):
                 if req.mode == "text_image":
                     row["cot"] = res.text
                     record["tokens_out"] = len(res.ids or [])
-            meta = row.get("meta")
-            meta = json.loads(meta) if isinstance(meta, str) else dict(meta or {})
+            meta = dict(meta_of(row))
             meta["sample"] = {"mode": req.mode, "checkpoint": self.tag, "dtype": self.dtype_name, **record}
             if req.mode in ("text", "text_image"):
                 meta["sample"]["max_new_tokens"] = req.tokens

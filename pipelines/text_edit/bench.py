@@ -20,6 +20,7 @@ from typing import Any
 
 from pipelines.text_edit.config import OPS
 from synth.evaluate.text_edit_rows import Pair, bbox, edit_rows, read_pair, score_sample
+from synth.schema import meta_of
 from synth.writer import OutputDir, read_table
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def export_textedit(run_dir: str, bench: str, single_line: bool = False) -> tupl
                 "gt_image": f"{cat}/image/gt/{name}",
                 "mask_image": f"{cat}/image/mask/{name}",
             }
-            meta = json.loads(row["meta"] or "{}")
+            meta = meta_of(row)
             sources = [t for t in row["texts"] if t["role"] == "source"]
             targets = [t for t in row["texts"] if t["role"] == "target"]
             common = {

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from PIL import Image
 
@@ -149,10 +148,9 @@ def _prediction(where: tuple) -> bytes:
     if where[0] == "file":
         return Path(where[1]).read_bytes()
     _, shard, k = where
-    from synth.inputs import row_range
+    from synth.inputs import open_file, row_range
 
-    fs, path = pafs.FileSystem.from_uri(shard) if "://" in shard else (pafs.LocalFileSystem(), shard)
-    with fs.open_input_file(path) as f:
+    with open_file(shard) as f:
         cell = row_range(pq.ParquetFile(f), k, k + 1, ["target_image"]).column(0)[0].as_py()
     if not cell or not cell.get("bytes"):
         raise ValueError(f"row {k} of {shard} has no target_image")

@@ -13,13 +13,13 @@ from pipelines.text_render.prompts import prompts
 from pipelines.text_render.sampler import sample_spec
 from pipelines.text_render.texts import TextSource
 from renderers.text.render import PLAN_VERSION, RenderError, render
-from synth.decision import Decide, Decision, Verdict, meta_of
+from synth.decision import Decide, Decision, Verdict
 from synth.evaluate.text import crop_box, ned
 from synth.fonts import face_digest
 from synth.identity import sample_rng
 from synth.imageio import DecodeError, encode_png
 from synth.ocr import make_ocr, recognize_crops
-from synth.schema import image_value, to_json
+from synth.schema import image_value, meta_of, to_json
 from synth.sources import PhotoPool
 from synth.stage import Resources, Row, Stage, mark
 

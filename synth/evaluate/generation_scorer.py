@@ -7,7 +7,6 @@ worker; the scorer knows nothing of Ray.
 from __future__ import annotations
 
 import io
-import json
 import logging
 from typing import Any
 
@@ -23,6 +22,7 @@ from synth.evaluate.units import EvalUnit
 from synth.imageio import DecodeError, decode_image
 from synth.llm import Answer
 from synth.ocr import make_ocr
+from synth.schema import meta_of
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,9 @@ ROUND = 6  # digits kept: figures equal across processes, files stable
 
 
 def _meta(row: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(row.get("meta"), dict):
-        return row["meta"]
+    """The row's meta; {} where it is not a JSON object (a prediction is untrusted input)."""
     try:
-        meta = json.loads(row.get("meta") or "{}")
+        meta = meta_of(row)
     except (TypeError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}

@@ -9,14 +9,10 @@ beside the measured ones, never instead of them.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from typing import Any
 
-from PIL import Image
-
-from synth.imageio import decode_image
+from synth.imageio import data_uri
 from synth.llm import Request
 
 JUDGED = ("instruction_following", "consistency", "quality")
@@ -42,27 +38,18 @@ SYSTEM = (
 )
 
 
-def data_uri(image_bytes: bytes, max_side: int = MAX_SIDE) -> str:
-    """The image, downscaled to ``max_side``, as a PNG data URI (lossless: text stays legible)."""
-    im = Image.fromarray(decode_image(image_bytes))
-    im.thumbnail((max_side, max_side))
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
 def request(prompt: str, image: bytes, source: bytes | None = None, seed: int = 0) -> Request:
     """The judge's request for one row (``source`` for an edit: the input image, shown first)."""
     content: list[dict[str, Any]] = []
     if source is not None:
         content += [
             {"type": "text", "text": "Input image:"},
-            {"type": "image_url", "image_url": {"url": data_uri(source)}},
+            {"type": "image_url", "image_url": {"url": data_uri(source, MAX_SIDE)}},
             {"type": "text", "text": f"Edit instruction: {prompt}\nEdited image:"},
         ]
     else:
         content.append({"type": "text", "text": f"Prompt: {prompt}\nGenerated image:"})
-    content.append({"type": "image_url", "image_url": {"url": data_uri(image)}})
+    content.append({"type": "image_url", "image_url": {"url": data_uri(image, MAX_SIDE)}})
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
     return Request(messages, schema=SCHEMA, seed=seed, validate=parse)
 

@@ -214,11 +214,11 @@ def _run_on_ray(scorer, pending, work, key, workers, address, bar, failures) -> 
 def stamps(uris: Sequence[str]) -> list[list[Any]]:
     """``[uri, size, modification time]`` of each file (local or any ``pyarrow.fs`` URI): what
     tells a rerun that the predictions changed, without reading them."""
-    import pyarrow.fs as pafs
+    from synth.inputs import filesystem
 
     out = []
     for uri in sorted(set(uris)):
-        fs, path = pafs.FileSystem.from_uri(uri) if "://" in uri else (pafs.LocalFileSystem(), uri)
+        fs, path = filesystem(uri)
         info = fs.get_file_info(path)
         out.append([uri, info.size, info.mtime_ns])
     return out

@@ -22,10 +22,10 @@ class CheckpointSourceError(RuntimeError):
 
 
 def _open(uri: str) -> tuple[pafs.FileSystem, str]:
+    from synth.inputs import filesystem
+
     try:
-        return (
-            pafs.FileSystem.from_uri(uri) if "://" in uri else (pafs.LocalFileSystem(), os.path.abspath(uri))
-        )
+        return filesystem(uri)
     except (pafs.ArrowInvalid, OSError, ValueError) as e:
         raise CheckpointSourceError(f"cannot open checkpoint {uri!r}: {e}") from None
 
