@@ -45,7 +45,7 @@ _SHARDS = ("data", "rejected")
 class Decision:
     """A domain's decision step. ``decide(scores, row, thresholds)`` returns a :data:`Verdict`
     from the row's scores and stored columns only (``row["meta"]`` may be a dict in a unit or its
-    JSON text when read back: use :func:`meta_of`); ``reasons`` are the codes it gives; ``reads``
+    JSON text when read back: use :func:`synth.schema.meta_of`); ``reasons`` are the codes it gives; ``reads``
     the columns besides ``scores`` it looks at."""
 
     decide: Callable[[dict[str, float], Row, Any], Verdict]

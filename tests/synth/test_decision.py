@@ -9,8 +9,9 @@ from typing import Literal
 import pytest
 
 from synth.config import PipelineConfig, Strict
-from synth.decision import Decide, Decision, _read, meta_of, redecide, redecide_unit
+from synth.decision import Decide, Decision, _read, redecide, redecide_unit
 from synth.pipeline import Pipeline, RunIdentity, plan_units
+from synth.schema import meta_of
 from synth.stage import Stage, mark, run_stages
 from synth.writer import OutputDir, commit_unit, read_manifest, shard_name
 
