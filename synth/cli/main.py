@@ -17,11 +17,12 @@ from synth.cli.eval import eval_group
 from synth.cli.llm import llm
 from synth.cli.model import model
 from synth.cli.outputs import inspect, migrate_cmd, preview, validate_cmd
+from synth.cli.train import train
 from synth.config import ConfigError
 from synth.evaluate.units import EvalError
 from synth.fonts import FontError
 from synth.inputs import InputError
-from synth.internvlu.errors import CheckpointError
+from synth.internvlu.errors import CheckpointError, TrainError
 from synth.llm import LlmSetupError
 from synth.llm_server import ServeError
 from synth.migrate import MigrateError
@@ -41,6 +42,7 @@ USER_ERRORS = (
     MigrateError,
     CheckpointError,
     EvalError,
+    TrainError,
     FileNotFoundError,
 )
 
@@ -78,7 +80,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for _command in (inspect, validate_cmd, preview, migrate_cmd, eval_group, demo, llm, model):
+for _command in (inspect, validate_cmd, preview, migrate_cmd, eval_group, demo, llm, model, train):
     cli.add_command(_command)
 
 

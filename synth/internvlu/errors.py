@@ -13,3 +13,7 @@ class CheckpointError(ValueError):
         self.problems = problems
         lines = "\n  - ".join(problems)
         super().__init__(f"{root} is not a loadable InternVL-U checkpoint:\n  - {lines}")
+
+
+class TrainError(ValueError):
+    """A training run that cannot start as asked; the message says what to change."""

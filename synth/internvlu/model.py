@@ -169,6 +169,35 @@ def _materialise_buffers(module: nn.Module, device: str | torch.device) -> None:
             setattr(module.get_submodule(parent) if parent else module, leaf, fresh)
 
 
+def write_pretrained(
+    root: Path,
+    configs: Configs,
+    processor_files: dict[str, bytes],
+    states: dict[str, dict[str, torch.Tensor]],
+) -> None:
+    """The official layout at ``root`` from configs, processor files and each weighted
+    component's state dict (``save_pretrained``'s, and the trainer's export from gathered shards)."""
+    root.mkdir(parents=True, exist_ok=True)
+    index = {"_class_name": MODEL_INDEX["_class_name"], "_diffusers_version": "0.35.1"}
+    index.update({k: v for k, v in MODEL_INDEX.items() if k != "_class_name"})
+    write_json(root / "model_index.json", index)
+    for name in ("vlm", "generation_decoder", "vae"):
+        folder = root / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir()
+        write_json(folder / "config.json", getattr(configs, name))
+        write_weights(folder, WEIGHTS[name], states[name])
+    (root / "scheduler").mkdir(exist_ok=True)
+    write_json(root / "scheduler" / "scheduler_config.json", configs.scheduler)
+    proc = root / "processor"
+    if proc.exists():
+        shutil.rmtree(proc)
+    proc.mkdir()
+    for name, data in processor_files.items():
+        (proc / name).write_bytes(data)
+
+
 class InternVLU(nn.Module):
     """The VLM, the generation decoder (projector + head), the VAE, the scheduler's config and
     the processor's files, as one model."""
@@ -226,26 +255,8 @@ class InternVLU(nn.Module):
     def save_pretrained(self, root: str | Path) -> None:
         """Write the official layout: configs as read, weights as one safetensors file per
         component, the processor's files as they were."""
-        root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
-        index = {"_class_name": MODEL_INDEX["_class_name"], "_diffusers_version": "0.35.1"}
-        index.update({k: v for k, v in MODEL_INDEX.items() if k != "_class_name"})
-        write_json(root / "model_index.json", index)
-        for name in ("vlm", "generation_decoder", "vae"):
-            folder = root / name
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir()
-            write_json(folder / "config.json", getattr(self.configs, name))
-            write_weights(folder, WEIGHTS[name], getattr(self, name).state_dict())
-        (root / "scheduler").mkdir(exist_ok=True)
-        write_json(root / "scheduler" / "scheduler_config.json", self.configs.scheduler)
-        proc = root / "processor"
-        if proc.exists():
-            shutil.rmtree(proc)
-        proc.mkdir()
-        for name, data in self.processor_files.items():
-            (proc / name).write_bytes(data)
+        states = {name: getattr(self, name).state_dict() for name in ("vlm", "generation_decoder", "vae")}
+        write_pretrained(Path(root), self.configs, self.processor_files, states)
 
     @property
     def device(self) -> torch.device:
