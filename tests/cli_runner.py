@@ -18,13 +18,23 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
+def kill_when(cmd: list[str], ready, timeout: float = 240, env: dict | None = None) -> bool:
+    """Start ``cmd`` in its own process group, SIGKILL the group as soon as ``ready()`` is true
+    (or at ``timeout``), and return whether it was."""
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env
+    )
+    deadline = time.time() + timeout
+    while time.time() < deadline and not ready() and proc.poll() is None:
+        time.sleep(0.05)
+    hit = ready()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return hit
+
+
 def kill_after_units(cmd: list[str], out: Path, units: int = 2, timeout: float = 240) -> int:
     """Start ``cmd`` (a ``synth`` run into ``out``) in its own process group, SIGKILL the group
     once ``units`` units are committed, and return how many were committed by then."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + timeout
-    while time.time() < deadline and len(list((out / "_units").glob("part-*.json"))) < units:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when(cmd, lambda: len(list((out / "_units").glob("part-*.json"))) >= units, timeout)
     return len(list((out / "_units").glob("part-*.json")))

@@ -75,7 +75,7 @@ def barrier(world: World) -> None:
 
 
 def blocks(module: nn.Module) -> list[nn.Module]:
-    """The repeated transformer blocks: FSDP2's units and activation checkpointing's."""
+    """The repeated transformer blocks (activation checkpointing's units)."""
     from synth.internvlu.transformer import TransformerBlock
     from synth.internvlu.vision import EncoderLayer
 
@@ -87,6 +87,20 @@ def blocks(module: nn.Module) -> list[nn.Module]:
     ]
 
 
+def shard_units(module: nn.Module) -> list[nn.Module]:
+    """FSDP2's own units: the head's and the language model's blocks, which every micro-batch runs
+    (the loop gives a micro-batch without a generating row a filler). The ViT's layers stay in
+    the root's unit: a micro-batch without images skips them, and a sharded block that one rank
+    skips would leave the ranks' collectives unmatched."""
+    return [b for b in blocks(module) if not isinstance(b, _vit_layer())]
+
+
+def _vit_layer() -> type:
+    from synth.internvlu.vision import EncoderLayer
+
+    return EncoderLayer
+
+
 def shard(module: nn.Module, world: World) -> nn.Module:
     """FSDP2 over ``module``: each block whose parameters all train is its own unit, the rest of
     the trainable parameters are the root's; frozen parameters stay whole on every rank (ignored:
@@ -96,7 +110,7 @@ def shard(module: nn.Module, world: World) -> nn.Module:
     if not world.distributed:
         return module
     sharded: set[int] = set()
-    for block in blocks(module):
+    for block in shard_units(module):
         params = list(block.parameters())
         if params and all(p.requires_grad for p in params):
             fully_shard(block)
@@ -107,12 +121,18 @@ def shard(module: nn.Module, world: World) -> nn.Module:
 
 
 def checkpoint_activations(module: nn.Module) -> None:
-    """Recompute each block's activations in the backward pass instead of keeping them. The block's
-    ``forward`` is wrapped in place (parameter names unchanged, so checkpoints keep the official
-    names); under FSDP2 its pre-backward hook has the block's parameters whole for the recompute."""
+    """Recompute each block's activations in the backward pass instead of keeping them.
+    transformers' language model through its own switch (its layers take the recompute flag in
+    ``__call__``); our blocks (head, ViT) by wrapping their ``forward`` in place, so parameter
+    names stay the official ones. Under FSDP2 a block's pre-backward hook has its parameters
+    whole for the recompute."""
     import functools
 
     from torch.utils.checkpoint import checkpoint
 
+    for m in module.modules():
+        if hasattr(m, "gradient_checkpointing_enable") and hasattr(m, "config"):
+            m.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     for block in blocks(module):
-        block.forward = functools.partial(checkpoint, block.forward, use_reentrant=False)
+        if not type(block).__name__.endswith("DecoderLayer"):
+            block.forward = functools.partial(checkpoint, block.forward, use_reentrant=False)

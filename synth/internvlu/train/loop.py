@@ -236,6 +236,7 @@ def _train(cfg, data, init, root, world, progress, InternVLU, DataConfig, Positi
             sum(e.target is not None for e in examples),
             sum(_labelled(e) for e in examples),
             len(examples),
+            sum(len(e.input_ids) for e in examples),  # tokens the VLM reads
         ]
         mb = cfg.train.micro_batch
         chunks = [examples[i : i + mb] for i in range(0, len(examples), mb)]
@@ -244,7 +245,7 @@ def _train(cfg, data, init, root, world, progress, InternVLU, DataConfig, Positi
             t = torch.tensor([n_chunks], device=world.device)
             torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
             n_chunks = int(t.item())
-        gen_total, tok_total, rows_total = D.all_sum(world, local)
+        gen_total, tok_total, rows_total, seq_total = D.all_sum(world, local)
         sums = torch.zeros(2, dtype=torch.float64)
         step_flops = 0.0
         for c in range(n_chunks):
@@ -279,7 +280,7 @@ def _train(cfg, data, init, root, world, progress, InternVLU, DataConfig, Positi
         optimizer.zero_grad(set_to_none=True)
 
         fm_total, ntp_total, step_flops = D.all_sum(world, [float(sums[0]), float(sums[1]), step_flops])
-        window.update(rows=rows_total, tokens=tok_total, flops=step_flops, steps=1)
+        window.update(rows=rows_total, tokens=seq_total, flops=step_flops, steps=1)
         if bar is not None:
             bar.update(1)
         if step % cfg.train.log_every == 0 or step == cfg.train.steps:

@@ -123,8 +123,8 @@ class TrainModule(nn.Module):
         A parameter that this rank's rows did not use (the LM head without text targets, the
         projector without generating rows) then gets a zero gradient rather than none, and the
         ranks' gradient reductions stay the same size (they hang otherwise)."""
-        from synth.internvlu.train.distributed import blocks
+        from synth.internvlu.train.distributed import shard_units
 
-        inside = {id(p) for b in blocks(self) for p in b.parameters()}
+        inside = {id(p) for b in shard_units(self) for p in b.parameters()}
         terms = [p.sum() * 0.0 for p in self.parameters() if p.requires_grad and id(p) not in inside]
         return torch.stack(terms).sum() if terms else torch.zeros(())
