@@ -270,7 +270,7 @@ def _train(cfg, data, init, root, world, progress, InternVLU, DataConfig, Positi
             loss.backward()
             sums += torch.tensor([float(fm_sum.detach()), float(ntp_sum.detach())], dtype=torch.float64)
             step_flops += flops(batch, flops.head_tokens(batch, latents.x0, latents.refs))
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, o.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, o.grad_clip, foreach=True)
         if hasattr(grad_norm, "full_tensor"):
             grad_norm = grad_norm.full_tensor()
         lr = o.lr * lr_factor(step - 1, cfg)

@@ -70,6 +70,7 @@ class TrainModule(nn.Module):
         self.vlm = vlm
         self.generation_decoder = generation_decoder
         self.ntp = ntp  # compute next-token loss (its weight is not 0)
+        self._root_params: list[str] | None = None
 
     def vlm_trains(self) -> bool:
         return any(p.requires_grad for p in self.vlm.parameters())
@@ -125,6 +126,11 @@ class TrainModule(nn.Module):
         ranks' gradient reductions stay the same size (they hang otherwise)."""
         from synth.internvlu.train.distributed import shard_units
 
-        inside = {id(p) for b in shard_units(self) for p in b.parameters()}
-        terms = [p.sum() * 0.0 for p in self.parameters() if p.requires_grad and id(p) not in inside]
+        if self._root_params is None:  # after FSDP2 has swapped in its parameters: the first forward
+            inside = {id(p) for b in shard_units(self) for p in b.parameters()}
+            self._root_params = [
+                n for n, p in self.named_parameters() if p.requires_grad and id(p) not in inside
+            ]
+        params = dict(self.named_parameters())
+        terms = [params[n].sum() * 0.0 for n in self._root_params]
         return torch.stack(terms).sum() if terms else torch.zeros(())
