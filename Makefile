@@ -75,6 +75,7 @@ bench: setup setup-llm
 	$(PY) benchmarks/bench_llm.py --num 320 --concurrency 64
 	$(PY) benchmarks/bench_sample.py --sizes tiny mid --rows 8
 	$(PY) benchmarks/bench_eval.py --num 30 --repeats 3
+	$(PY) benchmarks/bench_train.py --steps 60
 
 clean:
 	rm -rf out .pytest_cache

@@ -52,3 +52,51 @@ def official_time(monkeypatch):
 
     monkeypatch.setattr(transformer, "timestep_features", features)
     return table
+
+
+# --- the trainer's inputs (test_train_data.py, test_train.py) ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_ckpt(tmp_path_factory) -> Path:
+    """``synth model tiny``'s checkpoint, made once a session."""
+    from synth.internvlu.presets import make_tiny
+
+    return make_tiny(tmp_path_factory.mktemp("ckpt") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory, ray_session) -> dict[str, Path]:
+    """Small real runs through the CLI (t2i, edit and und rows), a cot run made of their
+    generation rows, and broken rows; shared by the loader's and the trainer's tests."""
+    from synth.schema import image_value
+    from tests.cli_runner import invoke
+    from tests.internvlu.train_inputs import rows_of, write_run
+
+    root = tmp_path_factory.mktemp("runs")
+    commands = {
+        "text": ["text-render", "--num", "8", "--set", "render.sizes=[[256,256],[320,240]]"],
+        "edit": ["text-edit", "--num", "4", "--set", "render.sizes=[[256,256]]"],
+        "physics": ["physics", "--num", "4"],
+        "cs": ["cs-diagram", "--num", "6", "--set", "tasks={t2i: 1, edit: 1, und: 2}",
+               "--set", "render.max_side=512", "--set", "render.min_side=256"],
+    }  # fmt: skip
+    out = {}
+    for name, args in commands.items():
+        result = invoke(*args, "--out", str(root / name), "--quiet")
+        assert result.exit_code == 0, result.output
+        out[name] = root / name
+    gen = rows_of(out["text"])[:3] + rows_of(out["edit"])[:2]
+    cot = [{**r, "cot": f"1. Lay out the scene of row {i}. 2. Draw the text.", "sample_id": f"cot{i}"} for i, r in enumerate(gen)]  # fmt: skip
+    out["cot"] = write_run(root / "cot", cot)
+    good = rows_of(out["text"])[0]
+    bad = [
+        {**good, "sample_id": "fine"},
+        {**good, "sample_id": "undecodable", "target_image": image_value(b"not an image at all")},
+        {**good, "sample_id": "no_target", "target_image": None},
+        {**good, "sample_id": "long", "instruction": "draw " * 2000, "instructions": None},
+        {**good, "sample_id": "curated", "task": "image"},
+        {**good, "sample_id": "rejected", "status": "rejected", "reason": "ocr_mismatch"},
+    ]
+    out["bad"] = write_run(root / "bad", bad)
+    return out

@@ -9,15 +9,12 @@ import json
 import logging
 import math
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 import torch
 from PIL import Image
 
-from synth.internvlu.presets import make_tiny
 from synth.internvlu.processor import Processor
 from synth.internvlu.train.batch import IGNORE, collate
 from synth.internvlu.train.data import DataConfig, DataError, Position, TrainData
@@ -31,9 +28,8 @@ from synth.internvlu.train.rows import (
     row_rng,
     target_size,
 )
-from synth.schema import image_value, rows_to_table
-from synth.writer import table_bytes
-from tests.cli_runner import invoke
+from synth.schema import image_value
+from tests.internvlu.train_inputs import png, rows_of
 from tests.test_s3 import s3_endpoint  # noqa: F401 - the moto server fixture
 
 ALL = {"t2i": 1, "edit": 1, "und": 1, "cot": 1}
@@ -43,58 +39,9 @@ def config(**kw) -> DataConfig:
     return DataConfig.from_dict({"global_batch": 8, "mix": ALL, "sizes": [64, 96], "workers": 0, **kw})
 
 
-def write_run(folder: Path, rows: list[dict]) -> Path:
-    (folder / "data").mkdir(parents=True)
-    (folder / "run.json").write_text("{}")
-    (folder / "data" / "part-000000.parquet").write_bytes(table_bytes(rows_to_table(rows)).to_pybytes())
-    return folder
-
-
-def rows_of(run: Path) -> list[dict]:
-    return [r for f in sorted((run / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
-
-
-def png(w: int, h: int, seed: int = 0) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8)).save(buf, "PNG")
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
-def processor(tmp_path_factory) -> Processor:
-    return Processor.from_folder(make_tiny(tmp_path_factory.mktemp("ckpt") / "tiny") / "processor")
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory, ray_session) -> dict[str, Path]:
-    """Small real runs through the CLI, a cot run made of their generation rows, and broken rows."""
-    root = tmp_path_factory.mktemp("runs")
-    commands = {
-        "text": ["text-render", "--num", "8", "--set", "render.sizes=[[256,256],[320,240]]"],
-        "edit": ["text-edit", "--num", "4", "--set", "render.sizes=[[256,256]]"],
-        "physics": ["physics", "--num", "4"],
-        "cs": ["cs-diagram", "--num", "6", "--set", "tasks={t2i: 1, edit: 1, und: 2}",
-               "--set", "render.max_side=512", "--set", "render.min_side=256"],
-    }  # fmt: skip
-    out = {}
-    for name, args in commands.items():
-        result = invoke(*args, "--out", str(root / name), "--quiet")
-        assert result.exit_code == 0, result.output
-        out[name] = root / name
-    gen = rows_of(out["text"])[:3] + rows_of(out["edit"])[:2]
-    cot = [{**r, "cot": f"1. Lay out the scene of row {i}. 2. Draw the text.", "sample_id": f"cot{i}"} for i, r in enumerate(gen)]  # fmt: skip
-    out["cot"] = write_run(root / "cot", cot)
-    good = rows_of(out["text"])[0]
-    bad = [
-        {**good, "sample_id": "fine"},
-        {**good, "sample_id": "undecodable", "target_image": image_value(b"not an image at all")},
-        {**good, "sample_id": "no_target", "target_image": None},
-        {**good, "sample_id": "long", "instruction": "draw " * 2000, "instructions": None},
-        {**good, "sample_id": "curated", "task": "image"},
-        {**good, "sample_id": "rejected", "status": "rejected", "reason": "ocr_mismatch"},
-    ]
-    out["bad"] = write_run(root / "bad", bad)
-    return out
+def processor(tiny_ckpt) -> Processor:
+    return Processor.from_folder(tiny_ckpt / "processor")
 
 
 @pytest.fixture(scope="module")

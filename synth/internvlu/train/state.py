@@ -9,7 +9,8 @@
 A checkpoint is written under a temporary name and renamed when complete, so a kill at any
 moment leaves the previous one usable. Nothing is unpickled: tensors are safetensors, the rest
 JSON (PyTorch's distributed checkpoint format stores its metadata as a pickle, which a resumed
-run would have to trust). Frozen parameters are not stored: they come from ``--init``.
+run would have to trust). Tensors are stored whole (FSDP2 shards gathered), so a run resumes on
+another number of processes. Frozen parameters are not stored: they come from ``--init``.
 """
 
 from __future__ import annotations
@@ -29,33 +30,62 @@ from synth.internvlu.train.distributed import World, barrier
 STEP_DIR = re.compile(r"^step-(\d{6,})$")
 
 
-def _options(strict: bool = True):
-    """Whole tensors on the CPU (gathered from the shards under FSDP2), optimizer state flat by name."""
-    from torch.distributed.checkpoint.state_dict import StateDictOptions
+def _full(t: torch.Tensor) -> torch.Tensor:
+    """A whole tensor on the CPU: an FSDP2 shard (DTensor) is gathered (a collective: every rank
+    calls this for the same tensors in the same order)."""
+    if hasattr(t, "full_tensor"):
+        t = t.full_tensor()
+    return t.detach().to("cpu")
 
-    return StateDictOptions(
-        full_state_dict=True, cpu_offload=True, flatten_optimizer_state_dict=True, strict=strict
-    )
+
+def _place(full: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``full`` laid out as ``like``: sharded the same way where ``like`` is a DTensor."""
+    if hasattr(like, "device_mesh"):
+        from torch.distributed.tensor import distribute_tensor
+
+        return distribute_tensor(full.to(like.device_mesh.device_type), like.device_mesh, like.placements)
+    return full.to(like.device)
+
+
+def full_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """Every tensor of ``module``'s state dict, whole, on the CPU, by official name."""
+    return {k: _full(v) for k, v in module.state_dict().items()}
 
 
 def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
-    """Full (gathered) trainable parameters on the CPU, by official name; every rank must call it."""
-    from torch.distributed.checkpoint.state_dict import get_model_state_dict
-
-    names = {n for n, p in module.named_parameters() if p.requires_grad}
-    state = get_model_state_dict(module, options=_options())
-    return {k: v for k, v in state.items() if k in names}
+    """The trainable parameters, whole, on the CPU, by official name."""
+    return {n: _full(p) for n, p in module.named_parameters() if p.requires_grad}
 
 
 def optimizer_state(module: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
-    """(tensors, scalars) of the optimizer, flat and keyed by parameter name (``state.<name>.exp_avg``,
-    ``param_groups.<name>.lr``); every rank must call it."""
-    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+    """(tensors by ``<parameter name>.<state key>``, the param groups' settings), whole."""
+    names = {id(p): n for n, p in module.named_parameters()}
+    tensors = {}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"{names[id(p)]}.{key}"] = _full(value)
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    return tensors, {"param_groups": groups}
 
-    flat = get_optimizer_state_dict(module, optimizer, options=_options())
-    tensors = {k: v for k, v in flat.items() if isinstance(v, torch.Tensor)}
-    scalars = {k: v for k, v in flat.items() if not isinstance(v, torch.Tensor)}
-    return tensors, scalars
+
+def load_optimizer(
+    module: nn.Module, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], scalars: dict
+) -> None:
+    names = {id(p): n for n, p in module.named_parameters()}
+    for group, saved in zip(optimizer.param_groups, scalars["param_groups"], strict=True):
+        group.update({k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            prefix = names[id(p)] + "."
+            state = {}
+            for key, value in tensors.items():
+                if key.startswith(prefix) and "." not in key[len(prefix) :]:
+                    # moments are laid out as the parameter; AdamW's step count stays a CPU scalar
+                    state[key[len(prefix) :]] = _place(value, p) if value.shape == p.shape else value
+            if state:
+                optimizer.state[p] = state
 
 
 def save_checkpoint(
@@ -116,7 +146,6 @@ def load_checkpoint(
 ) -> dict[str, Any]:
     """Restore parameters, optimizer and this rank's RNG from ``path``; returns its state.json."""
     from safetensors.torch import load_file
-    from torch.distributed.checkpoint.state_dict import set_model_state_dict, set_optimizer_state_dict
 
     state = json.loads((path / "state.json").read_text())
     params = load_file(str(path / "trainable.safetensors"))
@@ -126,10 +155,14 @@ def load_checkpoint(
         raise ValueError(
             f"{path}: its trained parameters are not this config's (missing {missing}, unexpected {extra})"
         )
-    set_model_state_dict(module, params, options=_options(strict=False))
-    flat: dict[str, Any] = dict(load_file(str(path / "optimizer.safetensors")))
-    flat.update(state.pop("optimizer"))
-    set_optimizer_state_dict(module, optimizer, flat, options=_options())
+    with torch.no_grad():
+        for n, p in module.named_parameters():
+            if n in params:
+                placed = _place(params[n].to(p.dtype), p)
+                (p.to_local() if hasattr(p, "to_local") else p).copy_(
+                    placed.to_local() if hasattr(placed, "to_local") else placed
+                )
+    load_optimizer(module, optimizer, load_file(str(path / "optimizer.safetensors")), state.pop("optimizer"))
     rng_file = path / f"rng-rank{world.rank}.safetensors"
     if rng_file.exists():
         rng = load_file(str(rng_file))
@@ -145,11 +178,9 @@ def export(
     """The whole model in the official layout at ``out`` (written under a temporary name, then
     renamed): the trained VLM and generation decoder gathered from the shards, the VAE, configs
     and processor files as ``--init`` had them. Every rank must call it; rank 0 writes."""
-    from torch.distributed.checkpoint.state_dict import get_model_state_dict
-
     from synth.internvlu.model import write_pretrained
 
-    full = get_model_state_dict(module, options=_options())
+    full = full_state(module)
     if not world.main:
         barrier(world)
         return None
