@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +21,7 @@ from synth.identity import digest
 #: Overrides as ``--set`` gives them (``["render.min_contrast=7"]``, values parsed as YAML) or as
 #: Python passes them (``{"render.min_contrast": 7}``, values as they are).
 Overrides = Sequence[str] | Mapping[str, Any]
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(ValueError):
@@ -158,9 +159,7 @@ def format_errors(model: type[BaseModel], err: ValidationError, source: str) -> 
     return "\n".join(lines)
 
 
-def load_config(
-    model: type[PipelineConfig], path: str | Path, overrides: Overrides | None = None
-) -> PipelineConfig:
+def load_config(model: type[M], path: str | Path, overrides: Overrides | None = None) -> M:
     """Read a YAML config, apply overrides (``--set`` strings or a mapping) and validate into ``model``."""
     path = Path(path)
     try:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from synth.config import ConfigError, Overrides, Strict, apply_overrides, config_dir, format_errors
+from synth.config import ConfigError, Overrides, Strict, config_dir, load_config
 
 
 class ModelSection(Strict):
@@ -105,17 +104,7 @@ def load_train_config(path: str | Path, overrides: Overrides | None = None) -> T
     from synth.internvlu.train.data import DataConfig
 
     path = resolve_path(path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"config {path} is not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config {path} must be a mapping of keys")
-    raw = apply_overrides(raw, overrides)
-    try:
-        cfg = TrainConfig.model_validate(raw)
-    except ValidationError as e:
-        raise ConfigError(format_errors(TrainConfig, e, str(path))) from None
+    cfg = load_config(TrainConfig, path, overrides)
     try:
         DataConfig.from_dict(cfg.data)
     except (TypeError, ValueError) as e:
