@@ -18,6 +18,7 @@ MODULES = {
     "curate": "pipelines.curate",
     "physics": "pipelines.physics",
     "cs_diagram": "pipelines.cs_diagram",
+    "geometry": "pipelines.geometry",
     "caption": "pipelines.caption",
     "translate": "pipelines.translate",
     "rewrite": "pipelines.rewrite",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, field_validator, model_validator
 
 from synth.config import PipelineConfig, RuntimeConfig, Strict
@@ -54,9 +56,10 @@ class Thresholds(Strict):
 
 
 class DiagramConfig(PipelineConfig):
-    """Subclasses narrow ``kinds`` to their names (a Literal) and give its default."""
+    """Subclasses declare the list of kinds they draw (``kinds``, a list of Literal names with its
+    default; geometry calls it ``solids``) and name it in ``kinds_key``."""
 
-    kinds: list[str]
+    kinds_key: ClassVar[str] = "kinds"
     runtime: RuntimeConfig = RuntimeConfig(unit_size=50)  # as both pipelines' YAML
     tasks: dict[str, float] = Field(default_factory=lambda: {"t2i": 1.0, "edit": 2.0, "und": 1.0})
     render: RenderConfig = RenderConfig()
@@ -71,7 +74,11 @@ class DiagramConfig(PipelineConfig):
             raise ValueError(f"tasks are t2i, edit and und, not {sorted(unknown)}")
         return check_weights(v)
 
-    @field_validator("kinds")
+    @property
+    def kind_names(self) -> list[str]:
+        return getattr(self, self.kinds_key)
+
+    @field_validator("kinds", "solids", check_fields=False)
     @classmethod
     def _kinds(cls, v: list[str]) -> list[str]:
         if not v:

@@ -29,6 +29,7 @@ class Text2:
 class Question:
     text: Text2
     answer: str
+    cot: str | None = None  # the working, where the answer takes steps
 
 
 class Kind:
@@ -62,6 +63,11 @@ class Kind:
 
     def scope(self, source: dict[str, Any], target: dict[str, Any], edit: dict[str, Any]) -> set[str] | None:
         """Element ids the edit may change; None where it may change any."""
+        return None
+
+    def verify(self, structures: list[dict[str, Any]], drawings: list) -> str | None:
+        """A check of the drawings against their structures, on every row (a geometry figure
+        re-derives its visibility by ray casting); what is wrong, or None."""
         return None
 
     def instruct(self, edit: dict[str, Any]) -> Text2:

@@ -85,6 +85,15 @@ def to_texts(found: list[dict[str, Any]], role: str = "label") -> list[dict[str,
     return out
 
 
+#: Glyphs a recogniser cannot tell apart in a short label out of context (the point O and zero).
+CONFUSABLE = str.maketrans({"0": "O", "o": "O"})
+
+
+def fold(label: str) -> str:
+    """A label as compared: confusable glyphs as one, so a correct 'O' read as '0' still matches."""
+    return label.translate(CONFUSABLE)
+
+
 class VerifyDiagram(Stage):
     """Reads the labels back (recognition at known boxes, batched across rows) and measures edit
     locality: pixels changed outside the mask, PSNR outside it (edit rows: ``_source`` and
@@ -115,7 +124,10 @@ class VerifyDiagram(Stage):
         for r, row in enumerate(rows):
             scores = dict(row.get("scores") or {})
             expected = [t["text"] for t in row["_labels"]]
-            results = [(ned(e, read), e, read) for e, (read, _) in zip(expected, got.get(r, []), strict=True)]
+            results = [
+                (ned(fold(e), fold(read)), e, read)
+                for e, (read, _) in zip(expected, got.get(r, []), strict=True)
+            ]
             if results:
                 scores["label_ned_mean"] = round(float(np.mean([x[0] for x in results])), 4)
                 scores["label_ned_max"] = round(max(x[0] for x in results), 4)
@@ -171,14 +183,15 @@ class DrawDiagram(Stage):
     reads = ("seed",)
     writes = (
         "domain", "subdomain", "task", "language", "width", "height", "source_image", "target_image",
-        "aux_images", "instruction", "instructions", "response", "spec", "program", "texts", "scores",
+        "aux_images", "instruction", "instructions", "response", "cot", "spec", "program", "texts", "scores",
         "license", "meta", "_image", "_labels", "_source", "_mask",
     )  # fmt: skip
 
-    def __init__(self, cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str):
+    def __init__(self, cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str, domain: str = "science"):
         self.cfg = cfg
         self.kinds = kinds
-        self.prefix = prefix  # subdomain prefix: "cs", "physics"
+        self.prefix = prefix  # subdomain prefix: "cs", "physics", "geometry"
+        self.domain = domain
 
     def setup(self) -> None:
         self.renderer = SvgRenderer()  # our own programs: no child process needed
@@ -217,8 +230,16 @@ class DrawDiagram(Stage):
     def process_row(self, row: Row) -> Row:
         """Which kind, task and edit come from the row's seed; then :meth:`fill` draws it."""
         rng = sample_rng(row["seed"])
-        kind = self.kinds[self.cfg.kinds[int(rng.integers(len(self.cfg.kinds)))]]
+        names = self.cfg.kind_names
+        kind = self.kinds[names[int(rng.integers(len(names)))]]
         task = choice(rng, self.cfg.tasks)
+        if task == "edit" and not kind.edits:  # a kind no edit applies to (a sphere): another draws it
+            able = [n for n in names if self.kinds[n].edits]
+            if not able:
+                return mark(
+                    row, "render_error", "no kind in the config takes an edit: add one, or drop the edit task"
+                )
+            kind = self.kinds[able[int(rng.integers(len(able)))]]
         op = kind.edits[int(rng.integers(len(kind.edits)))] if task == "edit" else None
         return self.fill(row, rng, kind, task, op)
 
@@ -237,7 +258,7 @@ class DrawDiagram(Stage):
         found = labels(svgs[-1], size, cfg.verify.max_labels)
         lang, source = drawings[-1].program()
         row.update(
-            domain="science",
+            domain=self.domain,
             subdomain=f"{self.prefix}/{kind.subdomain}",
             task=task,
             language="en",
@@ -250,6 +271,7 @@ class DrawDiagram(Stage):
             _labels=found,
         )
         meta: dict[str, Any] = {"kind": kind.name}
+        problem = kind.verify([s] if t is None else [s, t], drawings)
         if task == "t2i":
             text = kind.describe(s)
             row.update(
@@ -264,6 +286,7 @@ class DrawDiagram(Stage):
                 instruction=q.text.en,
                 instructions=variants(q.text, "question"),
                 response=q.answer,
+                cot=q.cot,
                 source_image=image_value(encode_png(image)),
                 spec={"kind": kind.name, "structure": s, "answer": q.answer},
             )
@@ -271,7 +294,7 @@ class DrawDiagram(Stage):
         else:
             ids = changed(drawings[0].elements(), drawings[1].elements())
             scope = kind.scope(s, t, edit)
-            problem = kind.check(s, t, edit)
+            problem = problem or kind.check(s, t, edit)
             if problem is None and not ids:
                 problem = "the edit changed nothing in the drawing"
             if problem is None and scope is not None and not ids <= scope:
@@ -292,15 +315,17 @@ class DrawDiagram(Stage):
                 _mask=mask,
             )
             row["scores"] = {"changed_elements": float(len(ids))}
-            if problem:  # rejected by the decision, whatever the thresholds
-                meta["structure_problem"] = problem
+        if problem:  # rejected by the decision, whatever the thresholds
+            meta["structure_problem"] = problem
         row["meta"] = meta
         return row
 
 
-def build_stages(cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str) -> list[Stage]:
+def build_stages(
+    cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str, domain: str = "science"
+) -> list[Stage]:
     return [
-        DrawDiagram(cfg, kinds, prefix),
+        DrawDiagram(cfg, kinds, prefix, domain),
         VerifyDiagram(cfg.verify.ocr),
         Decide(DECISION, cfg.thresholds),
     ]

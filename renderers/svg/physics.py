@@ -312,6 +312,37 @@ def _magnet(e):
     )
 
 
+# Solid-geometry figures (renderers/geometry/scene.py): line colour and width per stroke role.
+ROLES = {
+    "edge": ("#222222", 2.2),
+    "construction": ("#c0392b", 1.8),
+    "axis": ("#555555", 1.6),
+    "grid": ("#d5d8dc", 1.0),
+}
+HIDDEN_DASH = "7 5"
+
+
+def _pieces(e):
+    """A stroke split into runs, each solid (visible) or dashed (hidden); an optional arrow head
+    ``[x1, y1, x2, y2]`` (an axis)."""
+    color, width = ROLES[e["role"]]
+    style = f'fill="none" stroke="{color}" stroke-width="{_f(width)}"'
+    out = "".join(
+        f'<polyline points="{_pts(p["points"])}" {style} stroke-dasharray="{HIDDEN_DASH}"/>'
+        if p["dashed"]  # round caps would lengthen the dashes
+        else f'<polyline points="{_pts(p["points"])}" {style} stroke-linecap="round" stroke-linejoin="round"/>'
+        for p in e["pieces"]
+    )
+    if e.get("head"):
+        out += arrow_head(*e["head"], 11, color)
+    return out
+
+
+def _polygon(e):
+    """A filled translucent polygon without outline (a shaded face, a section)."""
+    return f'<polygon points="{_pts(e["points"])}" fill="{e["fill"]}" fill-opacity="{_f(e["opacity"])}" stroke="none"/>'
+
+
 DRAW = {
     "ground": _ground,
     "incline": _incline,
@@ -341,6 +372,8 @@ DRAW = {
     "field_line": _field_line,
     "magnet": _magnet,
     "compass": _compass,
+    "pieces": _pieces,
+    "polygon": _polygon,
 }
 
 

@@ -5,6 +5,11 @@ label of all figures of an edit pair is tried at that place and then at growing 
 it, and keeps the first place whose box holds no stroke of any figure of the pair (their union,
 so an unchanged label sits at the same place in both images) and no other label. A label with a
 white plate (``box``) is meant to sit over field lines and stays where it is.
+
+A label that names a point (``at``: the point's pixel, as solid-geometry figures have) tries each
+ring's directions away from its point first, and takes no place whose box centre is farther than
+``reach`` from its point or nearer to another label's point than to its own, so it cannot read as
+another vertex's name.
 """
 
 from __future__ import annotations
@@ -32,13 +37,33 @@ def label_box(e: dict[str, Any], text: str | None = None) -> tuple[float, float,
     return x0, e["y"] - 0.8 * size, x0 + adv, e["y"] + 0.25 * size
 
 
-def _offsets() -> list[tuple[float, float]]:
+def _offsets(away: np.ndarray | None = None) -> list[tuple[float, float]]:
+    """Ring after ring of offsets; within a ring, those nearest to ``away`` first if given."""
     out = [(0.0, 0.0)]
     for r in RINGS[1:]:
+        ring = []
         for k in range(DIRECTIONS):
             a = 2 * np.pi * k / DIRECTIONS
-            out.append((round(r * float(np.cos(a)), 2), round(-r * float(np.sin(a)), 2)))
+            ring.append((round(r * float(np.cos(a)), 2), round(-r * float(np.sin(a)), 2)))
+        if away is not None:
+            ring.sort(key=lambda o: -(o[0] * away[0] + o[1] * away[1]))
+        out += ring
     return out
+
+
+def _centre(box) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+
+def _names_its_point(e: dict[str, Any], box, others: np.ndarray) -> bool:
+    """A label with ``at`` stays within ``reach`` of its point, and nearer to it than to any
+    other label's point."""
+    if "at" not in e:
+        return True
+    c = _centre(box)
+    own = float(np.hypot(*(c - e["at"])))
+    nearest = float(np.hypot(*(others - c).T).min()) if len(others) else np.inf
+    return own <= e.get("reach", np.inf) and own < nearest
 
 
 def place_labels(scenes: list[dict[str, Any]], renderer: SvgRenderer) -> list[dict[str, Any]]:
@@ -57,11 +82,22 @@ def place_labels(scenes: list[dict[str, Any]], renderer: SvgRenderer) -> list[di
     ids = sorted(
         {e["id"] for s in scenes for e in s["elements"] if e["type"] == "label" and not e.get("box")}
     )
+    points = {
+        (e["id"], tuple(e["at"])) for s in scenes for e in s["elements"] if e["type"] == "label" and "at" in e
+    }
     for eid in ids:
         versions = [e for s in scenes for e in s["elements"] if e["id"] == eid]
-        for dx, dy in _offsets():
+        others = np.array([p for i, p in sorted(points) if i != eid]).reshape(-1, 2)
+        away = None
+        if "at" in versions[0]:
+            v = _centre(label_box(versions[0])) - versions[0]["at"]
+            away = v / (np.hypot(*v) or 1.0)
+        for dx, dy in _offsets(away):
             boxes = [label_box({**e, "x": e["x"] + dx, "y": e["y"] + dy}) for e in versions]
-            if all(_free(ink | taken, b) for b in boxes):
+            if all(
+                _free(ink | taken, b) and _names_its_point(e, b, others)
+                for e, b in zip(versions, boxes, strict=True)
+            ):
                 moved[eid] = (dx, dy)
                 for b in boxes:
                     _mark(taken, b)

@@ -193,6 +193,9 @@ EXAMPLES = {
     "  synth translate --input out/text_zh --out out/text_en --set to=en --set llm.base_url=http://127.0.0.1:8000/v1",
     "rewrite": "synth rewrite --input out/text_edit --out out/text_edit_llm --set llm.base_url=http://127.0.0.1:8000/v1\n"
     "  synth rewrite --input out/cs_edits --out out/cs_edits_llm --set variants=5",
+    "geometry": "synth geometry --num 2000 --out out/geometry\n"
+    "  synth geometry --num 500 --out out/geo_edits --set tasks={edit:1} --set solids=[cube,pyramid,frustum]\n"
+    "  synth geometry --num 500 --out out/geo_und --set tasks={und:1} --set projection=oblique",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",

@@ -1,0 +1,746 @@
+"""Constructions on a solid (the edits of a figure): diagonals, midpoints, sections, perpendiculars,
+inscribed and circumscribed spheres, nets and rotations, each exact.
+
+Every construction is a pure function of the solid and a few labels or numbers (its ``params``),
+returning the new labelled points (exact), the 3D strokes that draw it (float) and the exact facts
+a question asks about. :func:`propose` draws params among those where the construction applies;
+:func:`apply` replays them. :func:`extended` adds a construction's points to the solid, so the next
+construction can go through them (a section through three midpoints made before).
+
+Geometric decisions (is a point on the plane, which side, are two points the same) are taken on
+float values with a tolerance: coordinates come from small integers and surds, so distinct values
+differ by far more than it. The coordinates themselves stay exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from renderers.geometry import measure as ms
+from renderers.geometry.model import (
+    Cone,
+    Cylinder,
+    Mark,
+    Patch,
+    Point3,
+    Polytope,
+    Rim,
+    Segment,
+    Solid,
+    Sphere,
+    Stroke,
+    as_float,
+)
+from renderers.geometry.solids import build
+from synth.sampling import NotApplicable
+
+EPS = 1e-9
+#: Labels for new points, in the order they are handed out (I and O are left out: they read as 1
+#: and 0, and O is the textbook's centre); each construction puts its customary letter first.
+NEW_LABELS = "EFGHKLMNQRSTUVWXYZ"
+OPS: tuple[str, ...] = (
+    "space_diagonal",
+    "face_diagonal",
+    "midpoint",
+    "section",
+    "perpendicular",
+    "inscribed_sphere",
+    "circumscribed_sphere",
+    "net",
+    "rotate",
+)
+
+
+@dataclass(frozen=True)
+class SphereOutline:
+    """A sphere to draw: its outline depends on the camera, so the scene draws it as the circle
+    about ``centre`` whose normal is the view direction, plus the equator."""
+
+    id: str
+    centre: tuple[float, float, float]
+    radius: float
+
+
+@dataclass
+class Construction:
+    """``points``: new labelled points (exact); ``strokes``: what the figure adds; ``facts``: the
+    exact results a question asks about (lengths, the section polygon, a sphere's radius, the net's
+    faces); ``solid``: the moved solid, for a rotation."""
+
+    op: str
+    params: dict[str, Any]
+    points: dict[str, Point3] = field(default_factory=dict)
+    strokes: list[Stroke | SphereOutline] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    solid: Solid | None = None
+
+
+def extended(solid: Solid, c: Construction) -> Solid:
+    """The solid a following construction sees: the rotated solid, or this one with the new points."""
+    if c.solid is not None:
+        return c.solid
+    return replace(solid, points={**solid.points, **c.points})
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _fl(p: Point3) -> tuple[float, float, float]:
+    return tuple(float(x) for x in p)
+
+
+def _simple(p: Sequence[sp.Expr]) -> Point3:
+    return tuple(ms.simplify(x) for x in p)
+
+
+def _label_at(solid: Solid, p: Point3) -> str | None:
+    """The label of an existing point at p, if any."""
+    f = as_float(p)
+    return next((k for k, q in solid.points.items() if np.allclose(as_float(q), f, atol=EPS)), None)
+
+
+def _fresh(solid: Solid, prefer: str = "", taken: Sequence[str] = ()) -> str:
+    """The first label, customary ones first, that the solid and ``taken`` do not use."""
+    used = set(solid.points) | set(taken)
+    label = next((c for c in dict.fromkeys(prefer + NEW_LABELS) if c not in used), None)
+    if label is None:
+        raise NotApplicable("no free label left")
+    return label
+
+
+def _is_edge(solid: Solid, a: str, b: str) -> bool:
+    return (a, b) in solid.edges or (b, a) in solid.edges
+
+
+def _need_polytope(solid: Solid) -> None:
+    if len(solid.parts) != 1 or not isinstance(solid.parts[0], Polytope):
+        raise NotApplicable(f"{solid.name} is not a polyhedron")
+
+
+def _plane_of(solid: Solid, face: int | None, plane: Sequence[str] | None) -> tuple[list[str], ms.Vec]:
+    """The labels of a face or of three points, and the plane's normal (outward for a face)."""
+    if (face is None) == (plane is None):
+        raise ValueError("give exactly one of face and plane")
+    if face is not None:
+        return list(solid.faces[face]), ms.face_normal(solid, face)
+    labels = list(plane)
+    n = ms.normal([solid.points[v] for v in labels])
+    if np.allclose(_fl(n), 0, atol=EPS):
+        raise NotApplicable(f"{''.join(labels)} are collinear")
+    return labels, n
+
+
+# ---------------------------------------------------------------------------------------------
+# diagonals and midpoints
+
+
+def _shares_face(solid: Solid, a: str, b: str) -> bool:
+    return any(a in f and b in f for f in solid.faces)
+
+
+def diagonal(solid: Solid, a: str, b: str) -> Construction:
+    """The segment between two vertices that no edge joins: a face diagonal when they share a
+    face, else a space diagonal."""
+    _need_polytope(solid)
+    if a == b or a not in solid.vertices or b not in solid.vertices or _is_edge(solid, a, b):
+        raise NotApplicable(f"{a}{b} is not a diagonal")
+    pa, pb = solid.points[a], solid.points[b]
+    return Construction(
+        "face_diagonal" if _shares_face(solid, a, b) else "space_diagonal",
+        {"a": a, "b": b},
+        strokes=[Segment(f"con:diag:{a}-{b}", _fl(pa), _fl(pb), role="construction")],
+        facts={"length": ms.length(pa, pb)},
+    )
+
+
+def _diagonal_pairs(solid: Solid, face: bool) -> list[tuple[str, str]]:
+    if not solid.faces:
+        return []
+    return [
+        (a, b)
+        for a, b in itertools.combinations(solid.vertices, 2)
+        if not _is_edge(solid, a, b) and _shares_face(solid, a, b) == face
+    ]
+
+
+def midpoint_join(solid: Solid, edge: tuple[str, str], to: str, name: str = "M") -> Construction:
+    """The midpoint ``name`` of edge XY, joined to the point ``to``."""
+    x, y = edge
+    if not _is_edge(solid, x, y):
+        raise NotApplicable(f"{x}{y} is not an edge")
+    if name in solid.points:
+        raise NotApplicable(f"{name} is already a point")
+    px, py, pz = solid.points[x], solid.points[y], solid.points[to]
+    if np.allclose(_fl(ms.cross(ms.sub(py, px), ms.sub(pz, px))), 0, atol=EPS):
+        raise NotApplicable(f"{to} lies on line {x}{y}")
+    m = _simple([(u + v) / 2 for u, v in zip(px, py, strict=True)])
+    return Construction(
+        "midpoint",
+        {"edge": [x, y], "to": to, "name": name},
+        points={name: m},
+        strokes=[
+            Segment(f"con:join:{to}-{name}", _fl(pz), _fl(m), role="construction"),
+            Mark(f"mark:{name}", _fl(m), name),
+        ],
+        facts={"length": ms.length(pz, m)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+
+
+def _signs(solid: Solid, labels: Sequence[str], n: ms.Vec, p: Point3) -> dict[str, int]:
+    nf, pf = np.array(_fl(n)), as_float(p)
+    scale = np.linalg.norm(nf)
+    out = {}
+    for v in labels:
+        d = float(nf @ (as_float(solid.points[v]) - pf)) / scale
+        out[v] = 0 if abs(d) < EPS else (1 if d > 0 else -1)
+    return out
+
+
+def section(solid: Solid, through: Sequence[str]) -> Construction:
+    """The polygon where the plane through three labelled points cuts the (convex) solid: the
+    vertices on the plane and the points where it crosses edges, ordered around the polygon
+    counter-clockwise about the plane's normal. Crossings get fresh labels in that order, or the
+    label of a point already there (a midpoint made before)."""
+    _need_polytope(solid)
+    p, q, r = (solid.points[v] for v in through)
+    n = ms.normal([p, q, r])
+    if np.allclose(_fl(n), 0, atol=EPS):
+        raise NotApplicable(f"{''.join(through)} are collinear")
+    sign = _signs(solid, solid.vertices, n, p)
+    if all(s >= 0 for s in sign.values()) or all(s <= 0 for s in sign.values()):
+        raise NotApplicable("the plane only touches the solid")
+    corners: list[tuple[str | None, Point3]] = [(v, solid.points[v]) for v, s in sign.items() if s == 0]
+    for u, v in solid.edges:
+        if sign[u] * sign[v] < 0:
+            pu, pv = solid.points[u], solid.points[v]
+            su, sv = ms.dot(n, ms.sub(pu, p)), ms.dot(n, ms.sub(pv, p))
+            t = su / (su - sv)
+            x = _simple([a + t * (b - a) for a, b in zip(pu, pv, strict=True)])
+            corners.append((_label_at(solid, x), x))
+    # order around the centroid, in the plane's own basis
+    nf = np.array(_fl(n))
+    nf /= np.linalg.norm(nf)
+    pts = np.array([_fl(x) for _, x in corners])
+    e1 = pts[0] - pts.mean(axis=0)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(nf, e1)
+    rel = pts - pts.mean(axis=0)
+    corners = [corners[i] for i in np.argsort(np.arctan2(rel @ e2, rel @ e1), kind="stable")]
+    start = next((i for v in through for i, (label, _) in enumerate(corners) if label == v), 0)
+    corners = corners[start:] + corners[:start]  # from the first point named, as a textbook reads it
+    labels: list[str] = []
+    new: dict[str, Point3] = {}
+    for label, x in corners:
+        if label is None:
+            label = _fresh(solid, taken=labels)
+            new[label] = x
+        labels.append(label)
+    where = {**solid.points, **new}
+    strokes: list[Stroke | SphereOutline] = [
+        Patch(f"con:section:{'-'.join(through)}", tuple(_fl(where[v]) for v in labels))
+    ]
+    for a, b in zip(labels, labels[1:] + labels[:1], strict=True):
+        if not _is_edge(solid, a, b):  # a side along an edge is drawn already
+            strokes.append(Segment(f"con:sec:{a}-{b}", _fl(where[a]), _fl(where[b]), role="construction"))
+    strokes += [Mark(f"mark:{v}", _fl(x), v) for v, x in new.items()]
+    return Construction(
+        "section",
+        {"through": list(through)},
+        points=new,
+        strokes=strokes,
+        facts={"polygon": labels, "area": ms.polygon_area([where[v] for v in labels])},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# perpendiculars
+
+
+def _foot(x: Point3, n: ms.Vec, p: Point3) -> Point3:
+    k = ms.dot(n, ms.sub(x, p)) / ms.dot(n, n)
+    return _simple([a - k * b for a, b in zip(x, n, strict=True)])
+
+
+def _position(h: np.ndarray, polygon: list[np.ndarray], normal: np.ndarray) -> str:
+    """Where a point of the polygon's plane lies: "inside", on its "boundary" or "outside" (the
+    polygon runs counter-clockwise about ``normal``, so inside is left of every side)."""
+    unit = normal / np.linalg.norm(normal)
+    left = [
+        float(np.cross(b - a, h - a) @ unit) / np.linalg.norm(b - a)
+        for a, b in zip(polygon, polygon[1:] + polygon[:1], strict=True)
+    ]
+    return "outside" if min(left) < -EPS else ("boundary" if min(left) < EPS else "inside")
+
+
+def perpendicular(
+    solid: Solid, point: str, face: int | None = None, plane: Sequence[str] | None = None
+) -> Construction:
+    """The perpendicular from a labelled point to the plane of a face (``face``, an index) or of
+    three labelled points (``plane``), and its foot H: a fresh label (H first), or the label already
+    at the foot (the base centre O under a pyramid's apex). ``facts["foot_position"]`` says whether
+    the foot falls inside the face or triangle, on its boundary or outside."""
+    labels, n = _plane_of(solid, face, plane)
+    x, p0 = solid.points[point], solid.points[labels[0]]
+    if _signs(solid, [point], n, p0)[point] == 0:
+        raise NotApplicable(f"{point} lies on the plane")
+    h = _foot(x, n, p0)
+    name = _label_at(solid, h)
+    if name is not None and _is_edge(solid, point, name):
+        raise NotApplicable(f"the perpendicular is the edge {point}{name}")
+    new = {} if name is not None else {(name := _fresh(solid, "H")): h}
+    position = _position(as_float(h), [solid.xyz(v) for v in labels], np.array(_fl(n)))
+    strokes: list[Stroke | SphereOutline] = [
+        Segment(f"con:perp:{point}-{name}", _fl(x), _fl(h), role="construction")
+    ]
+    strokes += [Mark(f"mark:{v}", _fl(q), v) for v, q in new.items()]
+    params: dict[str, Any] = {"point": point} | ({"face": face} if face is not None else {"plane": labels})
+    return Construction(
+        "perpendicular",
+        params,
+        points=new,
+        strokes=strokes,
+        facts={
+            "foot": name,
+            "foot_position": position,
+            "distance": ms.distance_to_plane(x, [solid.points[v] for v in labels[:3]]),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# spheres
+
+
+def _sphere(solid: Solid, op: str, centre: Point3, radius: sp.Expr) -> Construction:
+    """The construction of a sphere: its centre reuses a label already there, else gets O (or
+    the next free label)."""
+    name = _label_at(solid, centre)
+    new = {} if name is not None else {(name := _fresh(solid, "OQ")): centre}
+    tag = "insphere" if op == "inscribed_sphere" else "circumsphere"
+    strokes: list[Stroke | SphereOutline] = [SphereOutline(f"con:{tag}", _fl(centre), float(radius))]
+    strokes += [Mark(f"mark:{v}", _fl(q), v) for v, q in new.items()]
+    return Construction(op, {}, points=new, strokes=strokes, facts={"centre": name, "radius": radius})
+
+
+def _solve(rows: list[list[sp.Expr]], rhs: list[sp.Expr]) -> Point3:
+    return _simple(list(sp.Matrix(rows).LUsolve(sp.Matrix(rhs))))
+
+
+def _independent(vectors: list[ms.Vec]) -> tuple[int, int, int] | None:
+    """Indices of three linearly independent vectors, if there are."""
+    for idx in itertools.combinations(range(len(vectors)), 3):
+        if abs(np.linalg.det(np.array([_fl(vectors[i]) for i in idx]))) > EPS:
+            return idx
+    return None
+
+
+def _axis(solid: Solid, part: Cylinder | Cone) -> tuple[Point3, Point3, sp.Expr]:
+    """Bottom centre, top centre (apex), height of a curved part."""
+    top = part.top if isinstance(part, Cylinder) else part.apex
+    b, t = solid.points[part.bottom], solid.points[top]
+    return b, t, ms.length(b, t)
+
+
+def _along(b: Point3, t: Point3, k: sp.Expr) -> Point3:
+    return _simple([u + k * (v - u) for u, v in zip(b, t, strict=True)])
+
+
+def inscribed_sphere(solid: Solid) -> Construction:
+    """The sphere tangent to every face: a polyhedron has one when a point is equally far from all
+    its face planes (so a cuboid that is not a cube has none); its radius is then 3V/S (the volume
+    split into pyramids on the faces) and its centre solves three of the tangency equations. A
+    cylinder has one when h = 2r; a cone always."""
+    op = "inscribed_sphere"
+    part = solid.parts[0]
+    if len(solid.parts) != 1 or isinstance(part, Sphere):
+        raise NotApplicable(f"{solid.name} has no inscribed sphere")
+    if isinstance(part, Cylinder):
+        b, t, h = _axis(solid, part)
+        if h != 2 * part.radius:
+            raise NotApplicable("a cylinder has an inscribed sphere only when h = 2r")
+        return _sphere(solid, op, _along(b, t, sp.Rational(1, 2)), part.radius)
+    if isinstance(part, Cone):
+        if part.top_radius != 0:
+            raise NotApplicable("a conical frustum is left out")
+        b, t, h = _axis(solid, part)
+        r = ms.simplify(part.radius * h / (part.radius + ms.root(h**2 + part.radius**2)))
+        return _sphere(solid, op, _along(b, t, r / h), r)
+    normals = [ms.face_normal(solid, i) for i in range(len(solid.faces))]
+    unit = np.array([_fl(n) for n in normals])
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    offsets = np.array([unit[i] @ solid.xyz(f[0]) for i, f in enumerate(solid.faces)])
+    # tangent to every face from inside: n_i . c + r = n_i . p_i; floats first, as that is cheap
+    system = np.hstack([unit, np.ones((len(unit), 1))])
+    fit = np.linalg.lstsq(system, offsets, rcond=None)[0]
+    idx = _independent(normals)
+    if idx is None or fit[3] <= 0 or not np.allclose(system @ fit, offsets, atol=1e-7):
+        raise NotApplicable(f"{solid.name} has no inscribed sphere")
+    r = ms.simplify(3 * ms.volume(solid) / ms.surface_area(solid))
+    rows = [list(normals[i]) for i in idx]
+    rhs = [
+        ms.dot(normals[i], solid.points[solid.faces[i][0]]) - r * ms.root(ms.dot(normals[i], normals[i]))
+        for i in idx
+    ]
+    return _sphere(solid, op, _solve(rows, rhs), r)
+
+
+def circumscribed_sphere(solid: Solid) -> Construction:
+    """The sphere through every vertex: the centre solves three of the equidistance equations and
+    must satisfy the rest (an oblique prism or a cut cube has none); for a cylinder it is the
+    axis midpoint, for a cone the point of the axis equidistant from the apex and the rim."""
+    op = "circumscribed_sphere"
+    part = solid.parts[0]
+    if len(solid.parts) != 1 or isinstance(part, Sphere):
+        raise NotApplicable(f"{solid.name} has no circumscribed sphere")
+    if isinstance(part, Cylinder):
+        b, t, h = _axis(solid, part)
+        return _sphere(solid, op, _along(b, t, sp.Rational(1, 2)), ms.root(part.radius**2 + h**2 / 4))
+    if isinstance(part, Cone):
+        if part.top_radius != 0:
+            raise NotApplicable("a conical frustum is left out")
+        b, t, h = _axis(solid, part)
+        z = (h**2 - part.radius**2) / (2 * h)  # |centre - rim|^2 = r^2 + z^2 = (h - z)^2
+        return _sphere(solid, op, _along(b, t, z / h), ms.simplify(h - z))
+    vs = [solid.points[v] for v in solid.vertices]
+    diffs = [ms.sub(v, vs[0]) for v in vs[1:]]
+    idx = _independent(diffs)
+    if idx is None:
+        raise NotApplicable("flat solid")
+    rows = [[2 * x for x in diffs[i]] for i in idx]
+    rhs = [ms.dot(vs[i + 1], vs[i + 1]) - ms.dot(vs[0], vs[0]) for i in idx]
+    c = _solve(rows, rhs)
+    r = ms.length(c, vs[0])
+    cf = as_float(c)
+    if any(abs(np.linalg.norm(as_float(v) - cf) - float(r)) > 1e-7 for v in vs):
+        raise NotApplicable(f"{solid.name} has no circumscribed sphere")
+    return _sphere(solid, op, c, r)
+
+
+# ---------------------------------------------------------------------------------------------
+# nets
+
+
+def _net_tree(solid: Solid) -> list[tuple[int, int | None]]:
+    """(face, parent face) in placing order: a prism's sides as a strip about the front face with
+    the bottom and top hinged on the front face (the 1-4-1 net of a cube); a pyramid's base with
+    every lateral face hinged on its base edge."""
+    name, n = solid.name, len(solid.faces)
+    if name in ("cube", "cuboid") or (name == "prism" and not solid.params.get("oblique")):
+        sides = list(range(2, n))
+        left = (len(sides) - 1) // 2
+        tree: list[tuple[int, int | None]] = [(sides[0], None), (0, sides[0]), (1, sides[0])]
+        tree += [(sides[i], sides[i - 1]) for i in range(1, len(sides) - left)]
+        tree += [(sides[-i], sides[(1 - i) % len(sides)]) for i in range(1, left + 1)]
+        return tree
+    if name in ("pyramid", "tetrahedron"):
+        return [(0, None)] + [(i, 0) for i in range(1, n)]
+    raise NotApplicable(f"no net for {name}{' (oblique)' if solid.params.get('oblique') else ''}")
+
+
+def _unfold(solid: Solid, face: int, hinge: tuple[str, str], at: tuple[Point3, Point3]) -> dict[str, Point3]:
+    """The face laid in z = 0 with its directed side ``hinge`` (its own counter-clockwise order) at
+    the points ``at``; the face lies to the left of it, so it reads counter-clockwise from +z."""
+    p, q = (solid.points[v] for v in hinge)
+    pq = ms.sub(q, p)
+    size2 = ms.dot(pq, pq)
+    size = ms.root(size2)
+    (px, py, _), (qx, qy, _) = at
+    dx, dy = qx - px, qy - py
+    out = {}
+    for w in solid.faces[face]:
+        pw = ms.sub(solid.points[w], p)
+        alpha = ms.dot(pw, pq) / size2
+        off = tuple(a - alpha * b for a, b in zip(pw, pq, strict=True))
+        beta = ms.root(ms.dot(off, off)) / size
+        out[w] = _simple((px + alpha * dx - beta * dy, py + alpha * dy + beta * dx, 0))
+    return out
+
+
+def _directed(face: tuple[str, ...], a: str, b: str) -> tuple[str, str]:
+    """Side {a, b} of a face in the face's own order."""
+    for u, v in zip(face, face[1:] + face[:1], strict=True):
+        if {u, v} == {a, b}:
+            return u, v
+    raise ValueError(f"{a}{b} is not a side of {face}")
+
+
+def net(solid: Solid) -> Construction:
+    """The net laid flat in z = 0 (shifted so that its lowest x and y are 0), faces seen from
+    outside; each copy of a vertex carries its label. Drawn on its own, without the solid. It is
+    unfolded from the solid as built: a turned solid has the same net, and shorter coordinates."""
+    solid = build(solid.name, solid.params)
+    placed: dict[int, dict[str, Point3]] = {}
+    for face, parent in _net_tree(solid):
+        f = solid.faces[face]
+        if parent is None:
+            u, v = f[0], f[1]
+            at = (
+                (sp.Integer(0),) * 3,
+                (ms.length(solid.points[u], solid.points[v]), sp.Integer(0), sp.Integer(0)),
+            )
+        else:
+            shared = [x for x in f if x in solid.faces[parent]]
+            u, v = _directed(f, *shared)
+            at = (placed[parent][u], placed[parent][v])
+        placed[face] = _unfold(solid, face, (u, v), at)
+    corners = [p for face in placed.values() for p in face.values()]
+    lo = [min((p[i] for p in corners), key=float) for i in (0, 1)]
+    faces = [
+        (
+            solid.faces[i],
+            tuple(_simple((p[0] - lo[0], p[1] - lo[1], 0)) for p in (placed[i][v] for v in solid.faces[i])),
+        )
+        for i in sorted(placed)
+    ]
+    strokes: list[Stroke | SphereOutline] = []
+    sides: set[frozenset[tuple[float, ...]]] = set()
+    marks: set[tuple[str, tuple[float, ...]]] = set()
+    for labels, pts in faces:
+        fpts = [tuple(round(x, 9) for x in _fl(p)) for p in pts]
+        for a, b in zip(fpts, fpts[1:] + fpts[:1], strict=True):
+            if frozenset((a, b)) not in sides:
+                sides.add(frozenset((a, b)))
+                strokes.append(Segment(f"net:e{len(sides) - 1}", a, b))
+        for label, at in zip(labels, fpts, strict=True):
+            if (label, at) not in marks:
+                marks.add((label, at))
+                strokes.append(Mark(f"net:label{len(marks) - 1}", at, label, dot=False))
+    return Construction("net", {}, strokes=strokes, facts={"faces": faces})
+
+
+# ---------------------------------------------------------------------------------------------
+# rotations
+
+
+def base_centre(solid: Solid) -> Point3:
+    """The centre of the base of a solid standing as built (or turned about that vertical line):
+    at O where the solid has it (or under it, for a sphere), the origin for the regular bases (centred there), the middle of
+    a box's bottom, the centroid of a tetrahedron's base. A solid moved otherwise has none."""
+    built = build(solid.name, solid.params)
+
+    def spots(s: Solid) -> set[tuple[float, ...]]:
+        return {tuple(np.round(s.xyz(v), 9)) for v in built.points}
+
+    if spots(solid) != spots(built):
+        raise NotApplicable("the solid has been moved off its base")
+    zero = sp.Integer(0)
+    o = built.points.get("O")
+    if o is not None:  # a pyramid's base centre, a round solid's axis
+        return (o[0], o[1], zero)
+    if solid.name in ("prism", "frustum"):
+        return (zero, zero, zero)
+    if solid.name == "tetrahedron":
+        base = [built.points[v] for v in "ABC"]
+        return _simple([sum(p[i] for p in base) / 3 for i in range(3)])
+    a, b = sp.Integer(solid.params["a"]), sp.Integer(solid.params.get("b", solid.params["a"]))
+    return (a / 2, b / 2, zero)  # cube, cuboid, cut cube: corner A at the origin
+
+
+def _axis_points(solid: Solid, axis: str) -> tuple[Point3, Point3]:
+    """Two points on the named axis: "axis:z" or two labels written together ("AB1")."""
+    if axis == "axis:z":
+        c = base_centre(solid)
+        return c, (c[0], c[1], c[2] + 1)
+    splits = [(axis[:k], axis[k:]) for k in range(1, len(axis))]
+    found = [(a, b) for a, b in splits if a in solid.points and b in solid.points]
+    if len(found) != 1:
+        raise NotApplicable(f"axis {axis!r} names no line of {solid.name}")
+    a, b = found[0]
+    return solid.points[a], solid.points[b]
+
+
+def rotated(solid: Solid, axis: str, angle_deg: int) -> Solid:
+    """The solid turned by a multiple of 90 degrees about the axis (right-hand rule along the axis
+    as written: from its first label to its second, or upwards), exactly (Rodrigues' formula with
+    cos and sin in {-1, 0, 1}); labels, edges, faces and parts are kept."""
+    if angle_deg % 90:
+        raise ValueError("the angle must be a multiple of 90 degrees")
+    p, q = _axis_points(solid, axis)
+    d = ms.sub(q, p)
+    k = tuple(x / ms.root(ms.dot(d, d)) for x in d)
+    c, s = sp.cos(sp.rad(angle_deg)), sp.sin(sp.rad(angle_deg))
+
+    def turn(w: ms.Vec) -> ms.Vec:
+        kw = ms.cross(k, w)
+        along = ms.dot(k, w) * (1 - c)
+        return tuple(c * a + s * b + along * kk for a, b, kk in zip(w, kw, k, strict=True))
+
+    points = {
+        label: _simple([a + b for a, b in zip(p, turn(ms.sub(x, p)), strict=True)])
+        for label, x in solid.points.items()
+    }
+    rims = [Rim(r.centre, r.radius, _simple(turn(r.normal))) for r in solid.rims]
+    return replace(solid, points=points, rims=rims, params=dict(solid.params))
+
+
+def rotate(solid: Solid, axis: str, angle_deg: int) -> Construction:
+    """The rotation as a construction: ``solid`` holds the turned solid, the stroke is the axis
+    (it stays put), drawn a quarter beyond its points each way, or from below the base to above
+    the top for "axis:z"."""
+    moved = rotated(solid, axis, angle_deg)
+    p, q = (as_float(x) for x in _axis_points(solid, axis))
+    if axis == "axis:z":
+        top = max(max(float(x[2]) for x in solid.points.values()), 1.0)
+        a, b = (p[0], p[1], -0.15 * top), (p[0], p[1], 1.25 * top)
+    else:
+        a, b = tuple(p - 0.25 * (q - p)), tuple(q + 0.25 * (q - p))
+    stroke = Segment(f"con:axis:{axis}", tuple(map(float, a)), tuple(map(float, b)), role="axis")
+    return Construction("rotate", {"axis": axis, "angle": angle_deg}, strokes=[stroke], solid=moved)
+
+
+# ---------------------------------------------------------------------------------------------
+# proposing and replaying
+
+
+def _choice(rng: np.random.Generator, options: Sequence[Any], what: str) -> Any:
+    if not options:
+        raise NotApplicable(f"no {what}")
+    return options[int(rng.integers(len(options)))]
+
+
+def _section_triples(solid: Solid) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Triples of labelled points whose plane cuts the solid: those through a point that is not a
+    vertex (a midpoint made before, a centre), and the rest."""
+    _need_polytope(solid)
+    verts = solid.vertices
+    labels = list(solid.points)
+    xyz = {v: solid.xyz(v) for v in labels}
+    vs = np.array([solid.xyz(v) for v in verts])
+    good = []
+    for t in itertools.combinations(labels, 3):
+        a, b, c = (xyz[v] for v in t)
+        n = np.cross(b - a, c - a)
+        if np.linalg.norm(n) < EPS:
+            continue
+        d = (vs - a) @ n / np.linalg.norm(n)
+        if d.max() > EPS and d.min() < -EPS:
+            good.append(t)
+    made = [t for t in good if any(v not in verts for v in t)]
+    return made, [t for t in good if t not in made]
+
+
+def _perpendicular_options(solid: Solid) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(to a face, to a plane through three vertices) choices whose foot is not the far end of an
+    edge from the point."""
+    _need_polytope(solid)
+    to_face, to_plane = [], []
+    planes = [(i, list(f[:3])) for i, f in enumerate(solid.faces)]
+    face_sets = [set(f) for f in solid.faces]
+    planes += [
+        (None, list(t))
+        for t in itertools.combinations(solid.vertices, 3)
+        if not any(set(t) <= f for f in face_sets)
+    ]
+    names = list(solid.points)
+    xyz = np.array([solid.xyz(v) for v in names])
+    at = dict(zip(names, xyz, strict=True))
+    edges = {frozenset(e) for e in solid.edges}
+    for i, labels in planes:
+        a, b, c = (at[v] for v in labels)
+        n = np.cross(b - a, c - a)
+        if np.linalg.norm(n) < EPS:
+            continue
+        d = (xyz - a) @ (n / np.linalg.norm(n))
+        on_plane = {v for v, dv in zip(names, d, strict=True) if abs(dv) < EPS}
+        if i is None and any(on_plane >= f for f in face_sets):
+            continue  # the plane of a face after all
+        feet = xyz - np.outer(d, n / np.linalg.norm(n))
+        same = np.linalg.norm(feet[:, None, :] - xyz[None, :, :], axis=2) < EPS
+        for k, x in enumerate(names):
+            if x in on_plane or any(frozenset((x, names[j])) in edges for j in np.flatnonzero(same[k])):
+                continue
+            (to_face if i is not None else to_plane).append(
+                {"point": x, "face": i} if i is not None else {"point": x, "plane": labels}
+            )
+    return to_face, to_plane
+
+
+def _rotation_axes(solid: Solid) -> list[str]:
+    """The edges of rational length (a unit vector along a slanted edge of irrational length puts
+    nested roots in every turned coordinate), written so that they parse back; the diameter AB of a
+    cylinder's or cone's base; and the vertical axis while the solid still stands on its base and
+    has a labelled point off it."""
+    lines = [(a, b) for a, b in solid.edges] if solid.faces else ([("A", "B")] if "A" in solid.points else [])
+    axes = [
+        a + b
+        for a, b in lines
+        if ms.length(solid.points[a], solid.points[b]).is_Rational
+        and sum((a + b)[:k] in solid.points and (a + b)[k:] in solid.points for k in range(1, len(a + b)))
+        == 1
+    ]
+    try:
+        c = as_float(base_centre(solid))
+    except NotApplicable:
+        return axes
+    off_axis = any(np.linalg.norm(solid.xyz(v)[:2] - c[:2]) > EPS for v in solid.points)
+    return ["axis:z", *axes] if off_axis else axes  # turning points on the axis changes nothing
+
+
+def propose(op: str, rng: np.random.Generator, solid: Solid) -> dict[str, Any]:
+    """Params for ``op`` drawn among those where it applies to this solid (NotApplicable if none)."""
+    if op in ("space_diagonal", "face_diagonal"):
+        a, b = _choice(rng, _diagonal_pairs(solid, op == "face_diagonal"), op.replace("_", " "))
+        return {"a": a, "b": b}
+    if op == "midpoint":
+        at = {v: solid.xyz(v) for v in solid.points}  # float() of a long surd is slow: once each
+        options = [
+            ((x, y), z)
+            for x, y in solid.edges
+            for z in solid.points
+            if z not in (x, y) and np.linalg.norm(np.cross(at[y] - at[x], at[z] - at[x])) > EPS
+        ]
+        edge, to = _choice(rng, options, "edge to join")
+        return {"edge": list(edge), "to": to, "name": _fresh(solid, "MN")}
+    if op == "section":
+        made, plain = _section_triples(solid)  # through a point made before: the next step, mostly
+        pool = made if made and (not plain or rng.random() < 0.7) else plain
+        return {"through": list(_choice(rng, pool, "cutting plane"))}
+    if op == "perpendicular":
+        to_face, to_plane = _perpendicular_options(solid)
+        pool = [o for o in (to_face, to_plane) if o]
+        return _choice(rng, _choice(rng, pool, "perpendicular"), "perpendicular")
+    if op in ("inscribed_sphere", "circumscribed_sphere"):
+        apply(op, solid, {})
+        return {}
+    if op == "net":
+        _net_tree(solid)
+        return {}
+    if op == "rotate":
+        axis = _choice(rng, _rotation_axes(solid), "rotation axis")
+        return {"axis": axis, "angle": int(rng.choice([90, 180, 270]))}
+    raise KeyError(op)
+
+
+def apply(op: str, solid: Solid, params: dict[str, Any]) -> Construction:
+    """Replay a construction from its params."""
+    if op in ("space_diagonal", "face_diagonal"):
+        c = diagonal(solid, params["a"], params["b"])
+        if c.op != op:
+            raise NotApplicable(f"{params['a']}{params['b']} is a {c.op.replace('_', ' ')}")
+        return c
+    if op == "midpoint":
+        return midpoint_join(solid, tuple(params["edge"]), params["to"], params["name"])
+    if op == "section":
+        return section(solid, params["through"])
+    if op == "perpendicular":
+        return perpendicular(solid, params["point"], params.get("face"), params.get("plane"))
+    if op == "inscribed_sphere":
+        return inscribed_sphere(solid)
+    if op == "circumscribed_sphere":
+        return circumscribed_sphere(solid)
+    if op == "net":
+        return net(solid)
+    if op == "rotate":
+        return rotate(solid, params["axis"], params["angle"])
+    raise KeyError(op)
