@@ -1,13 +1,14 @@
-"""Throughput of ``synth physics`` and ``synth cs-diagram`` against their bare functions, and the
-verification pass rate per kind.
+"""Throughput of ``synth physics``, ``synth cs-diagram`` and ``synth geometry`` against their bare
+functions, the share of time in verification, and the pass rate per kind.
 
 Prints, from one run on this machine, per domain:
   * pipeline samples/s (Ray, one worker per core: draw, render, mask, OCR verification, writing)
     vs the bare loop (the same stages in one process) x cores: the ratio
-  * worker seconds per stage of the bare loop
+  * worker seconds per stage of the bare loop, and the share of them in verification (the OCR
+    read-back; geometry also ray-casts every piece while drawing, counted under draw)
   * kept / attempted per kind (the Done-when asks for every kind in a default run)
 
-    python benchmarks/bench_diagrams.py --num 400 --bare 60
+    python benchmarks/bench_diagrams.py --num 400 --bare 60 [--domains geometry]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 from bench_text_render import bare_loop
 
 from pipelines.cs_diagram import PIPELINE as CS
+from pipelines.geometry import PIPELINE as GEOMETRY
 from pipelines.physics import PIPELINE as PHYSICS
 from synth.config import default_config_path, load_config
 from synth.runner import run_pipeline
@@ -62,6 +64,7 @@ def measure(pipeline, num: int, bare_num: int, cores: int) -> dict:
         "pipeline_samples_per_s": round(rate_pipe, 3),
         "pipeline_vs_bare_x_cores": round(rate_pipe / (rate_bare * cores), 3),
         "bare_seconds_by_stage": {k: round(v, 2) for k, v in seconds.items()},
+        "verify_share": round(seconds.get("verify", 0.0) / max(1e-9, sum(seconds.values())), 3),
         "kept": sum(kept.values()),
         "pass_rate": round(sum(kept.values()) / max(1, len(rows)), 4),
         "kept_by_task": dict(tasks),
@@ -75,6 +78,9 @@ def main() -> None:
     ap.add_argument("--num", type=int, default=400, help="samples per domain for the pipeline run")
     ap.add_argument("--bare", type=int, default=60, help="samples per domain for the bare loop")
     ap.add_argument("--json", default=None, help="also write the figures here")
+    ap.add_argument(
+        "--domains", nargs="+", default=["physics", "cs_diagram", "geometry"], help="which domains to run"
+    )
     args = ap.parse_args()
     cores = psutil.cpu_count(logical=True)
 
@@ -82,8 +88,9 @@ def main() -> None:
 
     ray.init(num_cpus=cores, include_dashboard=False, logging_level="ERROR")
     result = {"cores": cores}
-    for pipeline in (PHYSICS, CS):
-        result[pipeline.name] = measure(pipeline, args.num, args.bare, cores)
+    for pipeline in (PHYSICS, CS, GEOMETRY):
+        if pipeline.name in args.domains:
+            result[pipeline.name] = measure(pipeline, args.num, args.bare, cores)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.json:
         with open(args.json, "w") as f:

@@ -34,7 +34,9 @@ from synth.sampling import NotApplicable, choice
 
 CANVAS = (640, 560)
 MARGIN = 48.0  # pixels kept free around the figure for labels
+EDGE_ON = 0.05  # |cos| between a face's normal and the view below this: the face is edge-on
 ENDPOINT_TOLERANCE = 1.0  # pixels between a construction's drawn end and its projected point
+PROPOSALS = 8  # draws of a construction's params before the figure is drawn again
 LAST_ONLY = ("net", "rotate")  # they redraw the whole figure: only ever the last step
 
 _POLY = ("space_diagonal", "face_diagonal", "midpoint", "section", "perpendicular")
@@ -132,6 +134,28 @@ def strokes_of(solid: Solid, made: list[Construction], camera: Camera) -> tuple[
     return solid, out
 
 
+def named(params: dict[str, Any]) -> set[str]:
+    """The points a construction's params name (the new point's own label aside)."""
+    out: set[str] = set()
+    for key in ("a", "b", "to", "point"):
+        if key in params:
+            out.add(params[key])
+    for key in ("edge", "through", "plane"):
+        out |= set(params.get(key, ()))
+    return out
+
+
+def edge_on(solid: Solid, camera: Camera) -> None:
+    """A face seen edge-on collapses to a line and leaves its edges' visibility undecided (and a
+    textbook would not draw it so): such a view is drawn again (NotApplicable)."""
+    for face in solid.faces:
+        P = np.array([solid.xyz(v) for v in face])
+        n = np.cross(P[1] - P[0], P[2] - P[0])
+        toward = camera.towards_viewer(P.mean(axis=0)[None])[0]
+        if abs(float(n @ toward)) < EDGE_ON * float(np.linalg.norm(n)):
+            raise NotApplicable(f"face {''.join(face)} is seen edge-on")
+
+
 def _nearest(points: dict[str, Any], q) -> np.ndarray:
     """The exact point (as floats) a stroke's end stands for."""
     return min((as_float(p) for p in points.values()), key=lambda p: float(np.linalg.norm(p - np.array(q))))
@@ -165,7 +189,8 @@ class SolidKind(Kind):
             camera = {"projection": "oblique"}
         else:
             centre = np.mean([solid.xyz(k) for k in solid.points], axis=0)
-            radius = float(max(np.linalg.norm(solid.xyz(k) - centre) for k in solid.points)) or 1.0
+            round_ = max((float(p.radius) for p in solid.parts if hasattr(p, "radius")), default=0.0)
+            radius = float(max(np.linalg.norm(solid.xyz(k) - centre) for k in solid.points)) + round_
             cam = Camera.sample_perspective(rng, centre, max(radius, 1.0))
             camera = {"projection": "perspective", **cam.to_dict()}
         style = {k: bool(rng.random() < getattr(cfg.style, k)) for k in ("shade", "axes", "grid")}
@@ -201,6 +226,8 @@ class SolidKind(Kind):
             ]
         )
         cam = base.fitted(points, CANVAS, MARGIN)
+        for solid, _ in real:
+            edge_on(solid, cam)
         scenes = [
             scene(
                 sol,
@@ -282,8 +309,15 @@ class SolidKind(Kind):
             raise NotApplicable(f"{op} is drawn on a figure without constructions")
         if op.endswith("_sphere") and any(step["op"] == op for step in s["steps"]):
             raise NotApplicable(f"the {op.replace('_', ' ')} is drawn already")
-        solid, _ = realize(s)
-        params = construct.propose(op, rng, solid)
+        solid, made = realize(s)
+        _, strokes = strokes_of(solid, made, self.camera(s))
+        shown = set(labelled_points(solid, strokes))
+        for _ in range(PROPOSALS):  # an instruction names only points the figure labels
+            params = construct.propose(op, rng, solid)
+            if named(params) <= shown:
+                break
+        else:
+            raise NotApplicable(f"no {op} through points the figure labels")
         if any(step == {"op": op, "params": params} for step in s["steps"]):
             raise NotApplicable("that construction is drawn already")
         c = construct.apply(op, solid, params)

@@ -20,6 +20,7 @@ from renderers.geometry.camera import Camera
 from renderers.geometry.construct import Construction
 from renderers.geometry.model import Point3, Polytope, Segment, Solid, as_float
 from renderers.geometry.visibility import View
+from synth.sampling import NotApplicable
 
 
 def coords(p: Point3) -> str:
@@ -41,6 +42,12 @@ def length_working(solid_points: dict[str, Point3], a: str, b: str) -> tuple[sp.
         f"{b} - {a} = {coords(d)}, so |{a}{b}| = √({' + '.join(_sq(c) for c in d)}) = √{ms.fmt(total)} = {ms.fmt(value)}."
     )
     return value, work
+
+
+def _pick(rng: np.random.Generator, options: list, what: str):
+    if not options:
+        raise NotApplicable(f"no {what}")
+    return options[int(rng.integers(len(options)))]
 
 
 def _q(en: str, zh: str, answer: str, cot: str) -> Question:
@@ -65,15 +72,19 @@ def ask(
         askers.append(_sphere_radius)
     if any("length" in c.facts for c in made):
         askers.append(_made_length)
-    asker = askers[int(rng.integers(len(askers)))]
-    q = asker(rng, s, solid, made, camera)
+    for i in rng.permutation(len(askers)):  # the first that applies (a tetrahedron has no diagonal)
+        try:
+            q = askers[i](rng, s, solid, made, camera)
+            break
+        except NotApplicable:
+            continue
     return Question(Text2(f"{pre.en} {q.text.en}", f"{pre.zh}{q.text.zh}"), q.answer, q.cot)
 
 
 def _length(rng, s, solid, made, camera) -> Question:
     pairs = [(a, b) for a, b in itertools.combinations(solid.vertices, 2)
              if (a, b) not in solid.edges and (b, a) not in solid.edges]  # fmt: skip
-    a, b = pairs[int(rng.integers(len(pairs)))]
+    a, b = _pick(rng, pairs, "diagonal")
     value, work = length_working(solid.points, a, b)
     return _q(f"Find the length of {a}{b}.", f"求{a}{b}的长。", ms.fmt(value), work)
 
@@ -124,7 +135,7 @@ def _face_name(solid: Solid, i: int) -> str:
 def _dihedral(rng, s, solid, made, camera) -> Question:
     pairs = [(i, j) for i, j in itertools.combinations(range(len(solid.faces)), 2)
              if len(set(solid.faces[i]) & set(solid.faces[j])) == 2]  # fmt: skip
-    i, j = pairs[int(rng.integers(len(pairs)))]
+    i, j = _pick(rng, pairs, "pair of faces")
     angle = ms.dihedral(solid, i, j)
     edge = "".join(sorted(set(solid.faces[i]) & set(solid.faces[j]), key=solid.faces[i].index))
     fi, fj = _face_name(solid, i), _face_name(solid, j)
@@ -155,7 +166,7 @@ def _off_plane(solid: Solid) -> list[tuple[str, int]]:
 
 def _point_plane(rng, s, solid, made, camera) -> Question:
     options = _off_plane(solid)
-    v, i = options[int(rng.integers(len(options)))]
+    v, i = _pick(rng, options, "point off a face")
     f = solid.faces[i]
     n = ms.face_normal(solid, i)
     d = ms.distance_to_plane(solid.points[v], [solid.points[x] for x in f[:3]])
@@ -176,7 +187,7 @@ def _line_plane(rng, s, solid, made, camera) -> Question:
     for v, i in _off_plane(solid):
         for w in solid.faces[i]:
             options.append((v, w, i))
-    v, w, i = options[int(rng.integers(len(options)))]
+    v, w, i = _pick(rng, options, "line to a face")
     f = solid.faces[i]
     angle = ms.angle_line_plane(solid.points[v], solid.points[w], [solid.points[x] for x in f[:3]])
     d = ms.distance_to_plane(solid.points[v], [solid.points[x] for x in f[:3]])
