@@ -134,6 +134,17 @@ def strokes_of(solid: Solid, made: list[Construction], camera: Camera) -> tuple[
     return solid, out
 
 
+def model_of(solid: Solid) -> dict[str, Any]:
+    """The exact 3D model as the row's spec keeps it (for readers: replaying uses only the solid's
+    name, parameters and steps): every labelled point's exact coordinates, edges and faces."""
+    return {
+        "points": {k: [str(c) for c in p] for k, p in solid.points.items()},
+        "edges": [list(e) for e in solid.edges],
+        "faces": [list(f) for f in solid.faces],
+        "title": solid.title,
+    }
+
+
 def named(params: dict[str, Any]) -> set[str]:
     """The points a construction's params name (the new point's own label aside)."""
     out: set[str] = set()
@@ -205,7 +216,7 @@ class SolidKind(Kind):
                 s = self.apply(s, self.propose(rng, op, s))
             except NotApplicable:
                 continue
-        return s
+        return {**s, "model": model_of(realize(s)[0])}
 
     def camera(self, s: dict[str, Any]) -> Camera:
         c = s["camera"]
@@ -333,8 +344,8 @@ class SolidKind(Kind):
 
     def apply(self, s, edit):
         t = {**s, "steps": [*s["steps"], {"op": edit["op"], "params": edit["params"]}]}
-        realize(t)  # raises NotApplicable where the construction cannot be made
-        return t
+        solid, _ = realize(t)  # raises NotApplicable where the construction cannot be made
+        return {**t, "model": model_of(solid)}
 
     def check(self, source, target, edit):
         solid, made = realize(source)
