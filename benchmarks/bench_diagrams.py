@@ -53,7 +53,7 @@ def measure(pipeline, num: int, bare_num: int, cores: int) -> dict:
         ]
     attempted, kept, tasks, reasons = Counter(), Counter(), Counter(), Counter()
     for r in rows:
-        kind = (r["subdomain"] or "?").split("/")[2 if pipeline is PHYSICS else 1]
+        kind = (r["subdomain"] or "?/?/?").split("/")[2 if pipeline is PHYSICS else 1]
         attempted[kind] += 1
         kept[kind] += r["status"] == "kept"
         tasks[r["task"]] += r["status"] == "kept"
