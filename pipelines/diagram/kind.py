@@ -45,6 +45,10 @@ class Kind:
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         raise NotImplementedError
 
+    def sample_for(self, rng: np.random.Generator, op: str | None) -> dict[str, Any]:
+        """A structure to draw a row of ``op`` on (None: a t2i or und row); most kinds take any."""
+        return self.sample(rng)
+
     def draw(self, structures: list[dict[str, Any]]):
         """One drawing per structure, all from one layout (the union of the structures)."""
         raise NotImplementedError

@@ -203,7 +203,7 @@ class DrawDiagram(Stage):
         render = self.cfg.render
         why = ""
         for _ in range(render.attempts):
-            s = kind.sample(rng)
+            s = kind.sample_for(rng, op)
             try:
                 if task != "edit":
                     t, edit, drawings = None, None, kind.draw([s])

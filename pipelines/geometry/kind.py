@@ -192,8 +192,13 @@ class SolidKind(Kind):
 
     # -- drawing -----------------------------------------------------------------------------
 
-    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+    def sample_for(self, rng: np.random.Generator, op: str | None) -> dict[str, Any]:
+        """A net or a rotation is drawn on a figure without earlier constructions."""
+        return self.sample(rng, steps=0 if op in LAST_ONLY else self.cfg.steps)
+
+    def sample(self, rng: np.random.Generator, steps: int | None = None) -> dict[str, Any]:
         cfg = self.cfg
+        steps = cfg.steps if steps is None else steps
         solid = solids.sample(self.name, rng, cfg.labels)
         projection = choice(rng, cfg.projection)
         if projection == "oblique":
@@ -207,7 +212,7 @@ class SolidKind(Kind):
         style = {k: bool(rng.random() < getattr(cfg.style, k)) for k in ("shade", "axes", "grid")}
         s = {"kind": self.name, "solid": self.name, "params": solid.params, "camera": camera,
              "style": style, "steps": []}  # fmt: skip
-        for _ in range(int(rng.integers(0, cfg.steps + 1))):  # constructions made before
+        for _ in range(int(rng.integers(0, steps + 1))):  # constructions made before
             ops = [o for o in self.edits if o not in LAST_ONLY]
             if not ops:
                 break
