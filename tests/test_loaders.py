@@ -16,6 +16,7 @@ DOMAINS = {  # name -> command line after the pipeline word (tiny, fast settings
     "text_edit": ["text-edit", "--num", "4", "--set", "runtime.unit_size=2"],
     "physics": ["physics", "--num", "4"],
     "cs_diagram": ["cs-diagram", "--num", "4"],
+    "geometry": ["geometry", "--num", "4"],
 }  # fmt: skip
 
 
