@@ -175,15 +175,21 @@ def _nearest(points: dict[str, Any], q) -> np.ndarray:
 class GeoFigure(Figure):
     """A scene with what drew it, for the checks against the model."""
 
-    def __init__(self, scene: dict[str, Any], solid: Solid, camera: Camera, strokes: list[Stroke], made):
+    def __init__(
+        self,
+        scene: dict[str, Any],
+        solid: Solid,
+        camera: Camera,
+        strokes: list[Stroke],
+        made: list[Construction],
+    ):
         super().__init__(scene)
         self.solid, self.camera, self.strokes, self.made = solid, camera, strokes, made
 
 
 class SolidKind(Kind):
-    """One solid (``cube``, ``pyramid``, ...) of ``synth geometry``."""
-
-    edits = tuple(construct.OPS)
+    """One solid (``cube``, ``pyramid``, ...) of ``synth geometry``; its edits are the
+    constructions it takes that the config allows."""
 
     def __init__(self, name: str, cfg: GeometryConfig):
         self.name = name
