@@ -13,7 +13,7 @@ LLM_STAMP := $(LLM_VENV)/.installed
 
 setup: sysdeps venv
 
-# System packages: Python's venv, Graphviz, Cairo (SVG rendering), fontconfig with Latin and CJK fonts, Tesseract (an optional OCR backend).
+# System packages: Python's venv, Graphviz, Cairo (SVG rendering), fontconfig with Latin and CJK fonts (and the meme faces: Bebas Neue, Smiley Sans), Tesseract (an optional OCR backend).
 sysdeps:
 	@missing=""; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv python3-pip"; \
@@ -24,6 +24,8 @@ sysdeps:
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
 	fc-list 2>/dev/null | grep -qi liberation || missing="$$missing fonts-liberation"; \
 	fc-list 2>/dev/null | grep -qi wenquanyi || missing="$$missing fonts-wqy-microhei"; \
+	fc-list 2>/dev/null | grep -qi "bebas neue" || missing="$$missing fonts-bebas-neue"; \
+	fc-list 2>/dev/null | grep -qi "smiley sans" || missing="$$missing fonts-smiley-sans"; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-chi-sim"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \

@@ -19,6 +19,7 @@ MODULES = {
     "physics": "pipelines.physics",
     "cs_diagram": "pipelines.cs_diagram",
     "geometry": "pipelines.geometry",
+    "meme": "pipelines.meme",
     "caption": "pipelines.caption",
     "translate": "pipelines.translate",
     "rewrite": "pipelines.rewrite",

@@ -17,6 +17,7 @@ DOMAINS = {  # name -> command line after the pipeline word (tiny, fast settings
     "physics": ["physics", "--num", "4"],
     "cs_diagram": ["cs-diagram", "--num", "4"],
     "geometry": ["geometry", "--num", "4"],
+    "meme": ["meme", "--num", "3", "--set", "stages=[detect,remove,render,verify]"],
 }  # fmt: skip
 
 

@@ -22,6 +22,7 @@ SMALL: dict[str, dict] = {
     "text_edit": {"render.sizes": [[640, 640]]},
     "physics": {"render.max_side": 512},
     "cs_diagram": {"render.max_side": 512},
+    "meme": {"stages": ["detect", "remove", "render", "verify"]},  # bundled plans: no LLM server here
 }
 
 

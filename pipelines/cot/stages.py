@@ -14,6 +14,7 @@ import re
 from typing import Any, ClassVar
 
 from pipelines.cot.config import ACTIONS, FLAVOUR_BY_DOMAIN, CotConfig
+from pipelines.cot.plan import render
 from synth.llm import Answer, Job, LlmStage, Request, record_answer
 from synth.stage import Resources, Row, Stage
 
@@ -106,18 +107,6 @@ def validator(names: list[str], numbers: set[float], actions: list[str]):
         return plan
 
     return check
-
-
-def render(plan: dict[str, Any]) -> str:
-    """The plan as the ``cot`` text: objective, sub-tasks, constraints, ordered operations."""
-    lines = [f"Objective: {plan['objective'].strip()}", "Sub-tasks:"]
-    lines += [f"{i}. {s.strip()}" for i, s in enumerate(plan["subtasks"], 1)]
-    lines += ["Constraints:"] + [f"- {c['subject']}: {c['requirement'].strip()}" for c in plan["constraints"]]
-    lines += ["Operations:"] + [
-        f"{i}. {o['action']} {o['target']}: {o['detail'].strip()}"
-        for i, o in enumerate(plan["operations"], 1)
-    ]
-    return "\n".join(lines)
 
 
 class ExpandCot(LlmStage, Stage):

@@ -27,6 +27,7 @@ from pipelines.text_edit.config import TextEditConfig
 from pipelines.text_edit.ops import Edit, new_word, spans
 from pipelines.text_render.texts import TextSource
 from renderers.text.layout import load_font
+from renderers.text.photo import bbox_of, erase, homography, quad, rectified_size, text_color
 from synth.evaluate.text import normalize_text
 from synth.evaluate.text_edit import edit_mask
 from synth.fonts import FontFace, FontRegistry
@@ -70,54 +71,6 @@ def source_rows(cfg: TextEditConfig, ident: RunIdentity, unit: Unit) -> list[Row
 
 # ---------------------------------------------------------------------------------------------
 # geometry and style
-
-
-def quad(polygon: list[float]) -> np.ndarray:
-    """The polygon as 4 float32 corners (top-left, top-right, bottom-right, bottom-left)."""
-    pts = np.asarray(polygon, np.float32).reshape(-1, 2)
-    if len(pts) != 4:
-        rect = cv2.minAreaRect(pts)
-        pts = cv2.boxPoints(rect).astype(np.float32)
-    s, d = pts.sum(1), np.diff(pts, axis=1).ravel()
-    return np.float32([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]])
-
-
-def rectified_size(q: np.ndarray) -> tuple[float, float]:
-    """(width, height) of the quad: mean lengths of its opposite sides."""
-    w = (np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
-    h = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
-    return float(w), float(h)
-
-
-def homography(q: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Matrix from the upright ``w x h`` rectangle onto the quad, and ``w``, ``h``."""
-    w, h = rectified_size(q)
-    w, h = max(2, int(round(w))), max(2, int(round(h)))
-    rect = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    return cv2.getPerspectiveTransform(rect, q), w, h
-
-
-def rectify(image: np.ndarray, q: np.ndarray) -> np.ndarray:
-    m, w, h = homography(q)
-    return cv2.warpPerspective(image, np.linalg.inv(m), (w, h), flags=cv2.INTER_LINEAR)
-
-
-def text_color(image: np.ndarray, q: np.ndarray) -> tuple[tuple[int, int, int], np.ndarray]:
-    """(text colour, text pixels of the rectified crop as a boolean mask), by two-means clustering
-    inside the quad. OCR boxes keep a margin of background around the glyphs, so the text is the
-    cluster that covers less of the crop's outer frame."""
-    crop = rectify(image, q)
-    h, w = crop.shape[:2]
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    cv2.setRNGSeed(0)
-    pixels = crop.reshape(-1, 3).astype(np.float32)
-    _, labels, centres = cv2.kmeans(pixels, 2, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
-    labels = labels.reshape(h, w)
-    frame = np.ones((h, w), bool)
-    my, mx = max(1, h // 7), max(1, w // 40)
-    frame[my:-my, mx:-mx] = False
-    text = int(np.argmin([(labels[frame] == k).mean() for k in (0, 1)]))
-    return tuple(int(round(c)) for c in centres[text]), labels == text
 
 
 def _shape(mask: np.ndarray, size: tuple[int, int] = (192, 48)) -> np.ndarray:
@@ -177,11 +130,6 @@ def font_candidates(fonts: FontRegistry, old: str, new: str, script: str, n: int
     return usable[::step][:n]
 
 
-def erase(image: np.ndarray, mask: np.ndarray, radius: int) -> np.ndarray:
-    """OpenCV inpainting (Telea) of the white pixels of ``mask``: the default, no model needed."""
-    return cv2.inpaint(image, mask, radius, cv2.INPAINT_TELEA)
-
-
 def place_text(image, q, text, face, color, size: int) -> tuple[np.ndarray, list[float]]:
     """Draw ``text`` at ``size`` into the photo through the quad's homography, centred where the old
     text was and as wide as it needs; returns the new image and the new text's polygon."""
@@ -211,10 +159,6 @@ class Choice:
     detail: str = ""
 
 
-def _bbox(p: list[float]) -> tuple[float, float, float, float]:
-    return min(p[0::2]), min(p[1::2]), max(p[0::2]), max(p[1::2])
-
-
 def choose_instance(found: list[OcrText], shape, cfg, rng: np.random.Generator) -> Choice:
     """A legible, large enough instance away from the border that overlaps no other; otherwise the
     reason why none qualifies (the first filter that emptied the list)."""
@@ -235,14 +179,14 @@ def choose_instance(found: list[OcrText], shape, cfg, rng: np.random.Generator) 
     inside = [
         f
         for f in large
-        if (lambda x: x[0] >= b and x[1] >= b and x[2] <= w - b and x[3] <= h - b)(_bbox(f.polygon))
+        if (lambda x: x[0] >= b and x[1] >= b and x[2] <= w - b and x[3] <= h - b)(bbox_of(f.polygon))
     ]
     if not inside:
         return Choice(None, "text_at_border", f"every usable text lies within {b} px of the border")
-    boxes = [_bbox(f.polygon) for f in found]
+    boxes = [bbox_of(f.polygon) for f in found]
 
     def alone(f) -> bool:
-        a = _bbox(f.polygon)
+        a = bbox_of(f.polygon)
         return all(o == a or o[2] <= a[0] or a[2] <= o[0] or o[3] <= a[1] or a[3] <= o[1] for o in boxes)
 
     free = [f for f in inside if alone(f)]
@@ -343,7 +287,7 @@ class RealEdit(Stage):
             size = fit_size(inst.text, face, rectified_size(q)[0] * 0.98, h)  # the old text's size
             for _ in range(4):  # a longer text that would leave the photo is drawn smaller
                 drawn, new_poly = place_text(target, q, new_text, face, color, size)
-                x0, y0, x1, y1 = _bbox(new_poly)
+                x0, y0, x1, y1 = bbox_of(new_poly)
                 if x0 >= 0 and y0 >= 0 and x1 <= image.shape[1] and y1 <= image.shape[0]:
                     break
                 size = int(size * 0.85)
@@ -355,12 +299,12 @@ class RealEdit(Stage):
             image.shape[:2], [q.reshape(-1).tolist(), new_poly], changed, self.cfg.edit.mask_dilate
         )
         source_line = {"text": inst.text, "role": "source", "polygon": [float(v) for v in q.reshape(-1)],
-                       "bbox": list(_bbox(q.reshape(-1).tolist())), "font": None, "color": None,
+                       "bbox": list(bbox_of(q.reshape(-1).tolist())), "font": None, "color": None,
                        "language": "zh" if script == "han" else "en"}  # fmt: skip
         new_line = {**source_line, "text": new_text, "role": "target", "polygon": new_poly,
-                    "bbox": list(_bbox(new_poly)), "font": face.name, "color": "#{:02x}{:02x}{:02x}".format(*color)}  # fmt: skip
+                    "bbox": list(bbox_of(new_poly)), "font": face.name, "color": "#{:02x}{:02x}{:02x}".format(*color)}  # fmt: skip
         others = [{"text": f.text, "role": "other", "polygon": [float(v) for v in f.polygon],
-                   "bbox": list(_bbox(f.polygon)), "font": None, "color": None, "language": None}
+                   "bbox": list(bbox_of(f.polygon)), "font": None, "color": None, "language": None}
                   for f in found if f is not inst]  # fmt: skip
         edit = Edit(op, {}, [0], [0] if new_text else [], slots, removal=op != "case",
                     case_sensitive=op == "case")  # fmt: skip

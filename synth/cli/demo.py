@@ -32,7 +32,7 @@ def demo(out: str, num: int) -> None:
     failed = []
     for folder_name, name in runs:
         folder = str(Path(out) / folder_name)
-        sets = ["seed=7"]
+        sets = ["seed=7", *DEMO_SETS.get(folder_name, [])]
         if folder_name in samples:
             write, what = samples[folder_name]
             inputs = str(Path(out) / f"{folder_name}_inputs")
@@ -51,6 +51,10 @@ def demo(out: str, num: int) -> None:
         failed.append("sample")
     if failed:
         raise RunError(f"demo outputs failed validation: {failed}")
+
+
+#: Overrides of a domain's demo run: memes take bundled plans, since the demo has no LLM server.
+DEMO_SETS = {"meme": ["stages=[detect,remove,render,verify]"]}
 
 
 #: What the sample demo's preview says above its pictures.

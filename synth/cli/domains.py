@@ -9,6 +9,7 @@ import json
 import click
 
 import synth
+from synth.cli.meme import meme_samples
 from synth.cli.text_edit import text_edit_export
 from synth.config import default_config_path
 from synth.pipeline import Pipeline
@@ -196,13 +197,17 @@ EXAMPLES = {
     "geometry": "synth geometry --num 2000 --out out/geometry\n"
     "  synth geometry --num 500 --out out/geo_edits --set tasks={edit:1} --set solids=[cube,pyramid,frustum]\n"
     "  synth geometry --num 500 --out out/geo_und --set tasks={und:1} --set projection=oblique",
+    "meme": "synth meme samples --out memes/ --num 12\n"
+    "  synth meme --input memes/ --out out/meme_templates --set stages=[detect,remove]\n"
+    "  synth meme --input out/meme_templates --out out/memes --set llm.base_url=http://127.0.0.1:8000/v1\n"
+    "  synth meme --num 200 --out out/memes_demo --set stages=[detect,remove,render,verify]",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",
 }
 
 
-SUBCOMMANDS = {"text_edit": [text_edit_export]}
+SUBCOMMANDS = {"text_edit": [text_edit_export], "meme": [meme_samples]}
 
 
 def _inputs_command(pipeline: Pipeline) -> click.Command:

@@ -9,7 +9,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cot.stages import render, validator, vocabulary
+from pipelines.cot.plan import render
+from pipelines.cot.stages import validator, vocabulary
 from tests.cli_runner import invoke
 
 SCHEMAS: list = []
