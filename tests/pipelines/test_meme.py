@@ -14,9 +14,10 @@ import pytest
 
 from pipelines.cot.config import ACTIONS
 from pipelines.meme import plan as plans
+from pipelines.meme.columns import old_captions
 from pipelines.meme.config import Thresholds
 from pipelines.meme.samples import write_memes
-from pipelines.meme.stages import decide, old_captions
+from pipelines.meme.stages import decide
 from synth.evaluate.locality import changed_outside
 from synth.evaluate.text import ned
 from synth.imageio import decode_image
@@ -220,3 +221,74 @@ def test_old_captions_name_labels_as_regions_do():
 
     got = old_captions([C("top", "A"), C("label", "B"), C("label", "C"), C("bottom", "D")])
     assert [c["region"] for c in got] == ["top", "label_1", "label_2", "bottom"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the verifier catches a wrong drawing
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    from pipelines.meme.common import Drawer
+    from pipelines.meme.config import MemeConfig
+    from pipelines.meme.draw import Verify
+    from pipelines.meme.regions import regions
+    from synth.sources import skimage_pixels
+
+    cfg = MemeConfig()
+    template = skimage_pixels("chelsea")
+    named = regions(template, [], 0.34)
+    plan = plans.check(_plan(), list(named), 60, 12, 3)
+    meme = Drawer(cfg).draw(template, plan, "en", "classic", named)
+    verify = Verify(cfg)
+    verify.setup()
+
+    def check(meme=meme, plan=plan, extra=None) -> dict:
+        row = {
+            "_meme": meme,
+            "_p": {"plan": plan},
+            "_g": {"template": template, "regions": {**named, **(extra or {})}},
+            "meta": {},
+        }
+        [row] = verify.process_batch([row])
+        return row["scores"]
+
+    return meme, plan, check
+
+
+def test_verify_passes_a_right_drawing(drawn):
+    _, _, check = drawn
+    s = check()
+    assert decide(s, {}, Thresholds()) is None and s["placement_ok"] == 1.0 and s["caption_ned_max"] <= 0.1
+
+
+def test_verify_catches_wrong_text_place_and_cover(drawn):
+    import dataclasses
+
+    meme, plan, check = drawn
+    lines = [dataclasses.replace(meme.lines[0], text="SOMETHING ELSE ENTIRELY"), *meme.lines[1:]]
+    assert decide(check(meme=dataclasses.replace(meme, lines=lines)), {}, Thresholds())[0] == "ocr_mismatch"
+    moved = {
+        **plan,
+        "captions": [{**plan["captions"][0], "placement": "bottom", "region": "bottom"}, plan["captions"][1]],
+    }
+    assert check(plan=moved)["placement_ok"] == 0.0
+    face = meme.areas[0]  # a region the plan keeps clear, right under the top caption
+    covered = check(plan={**plan, "keep_clear": ["face"]}, extra={"face": face})
+    assert covered["subject_overlap"] == 1.0 and decide(covered, {}, Thresholds())[0] == "verify_failed"
+
+
+def test_lama_removal_from_local_weights(memes, tiny_lama, tmp_path, ray_session):
+    folder, _ = memes
+    out = tmp_path / "lama"
+    _run("--input", str(folder), "--out", str(out), "--set", "stages=[detect,remove]",
+         "--set", "remove.inpaint=lama", "--set", f"remove.inpaint_weights={json.dumps(tiny_lama[0])}",
+         "--set", "remove.inpaint_device=cpu")  # fmt: skip
+    kept = _rows(out) + _rows(out, kept=False)
+    assert len(kept) == 7
+    for row in _rows(out):
+        erase = json.loads(row["spec"])["erase"]
+        assert erase["method"] == "lama" and len(erase["weights"]) >= 16
+        source, template = (decode_image(row[k]["bytes"]) for k in ("source_image", "target_image"))
+        mask = decode_image(row["aux_images"][0]["bytes"])[..., 0]
+        assert changed_outside(source, template, mask) == 0 and (source != template).any()
