@@ -27,7 +27,7 @@ class Render(Stage):
     error_reason = "render_error"
     resources: ClassVar = Resources(cpus=1)
     reads = ("_g", "_p", "_kind")
-    writes = ("_meme",)
+    writes = ("_meme", "_fonts")
 
     def __init__(self, cfg: MemeConfig):
         self.cfg = cfg
@@ -42,13 +42,14 @@ class Render(Stage):
         if isinstance(meme, str):
             return mark(row, "render_error", meme)
         row["_meme"] = meme
+        row["_fonts"] = self.drawer.digests(meme)
         return row
 
     def _draw(self, g: Group, p: dict, style: str) -> Meme | str:
         try:
             return self.drawer.draw(g["template"], p["plan"], p["language"], style, g["regions"])
         except CaptionFitError as e:
-            return f"a caption does not fit: {e}"
+            return f"a caption cannot be drawn: {e}"
 
 
 class Verify(Stage):

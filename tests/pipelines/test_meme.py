@@ -292,3 +292,24 @@ def test_lama_removal_from_local_weights(memes, tiny_lama, tmp_path, ray_session
         source, template = (decode_image(row[k]["bytes"]) for k in ("source_image", "target_image"))
         mask = decode_image(row["aux_images"][0]["bytes"])[..., 0]
         assert changed_outside(source, template, mask) == 0 and (source != template).any()
+
+
+def test_llm_captions_the_faces_cannot_draw_are_refused_not_boxed(templates, fake_llm, tmp_path):
+    """An LLM's caption is untrusted: characters no chosen face draws (an emoji, a control
+    character) would come out as boxes; the row is rejected render_error, and no row is lost."""
+
+    def emoji(body: dict) -> str:
+        captions = [
+            {"placement": "top", "region": "top", "en": "Deal with it \U0001f60e\u0007", "zh": "就这样吧"}
+        ]
+        return json.dumps(
+            {"situation": "s", "intent": "i", "setup": "a", "punchline": "b", "captions": captions}
+        )
+
+    url = fake_llm(emoji)
+    out = tmp_path / "emoji"
+    _run("--input", str(templates), "--out", str(out), "--set", f"llm.base_url={url}", "--set", "llm.cache=false",
+         "--set", "rows=[t2i]", "--set", "joke.languages={en: 1}")  # fmt: skip
+    rows = _rows(out, kept=False)
+    assert len(rows) == 6 and not _rows(out)
+    assert {r["reason"] for r in rows} == {"render_error"} and "cannot draw" in rows[0]["detail"]
