@@ -222,7 +222,9 @@ class InternVLUChatModel(nn.Module):
                     done[b] = t in stops
             if bool(done.all()):
                 break
-            x = self.embed(nxt[:, None])
+            # the official generate replaces special tokens' rows in the prompt only: transformers'
+            # decode loop embeds each new token (a generated <box>, say) with the plain table
+            x = self.language_model.get_input_embeddings()(nxt[:, None])
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             positions = positions[:, -1:] + 1
         return out

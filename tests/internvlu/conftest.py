@@ -32,17 +32,20 @@ def model():
     return InternVLU.from_pretrained(DATA / "tiny")
 
 
-def stored_time_features() -> dict[float, torch.Tensor]:
-    with np.load(DATA / "oracle_sample.npz") as f:
+def stored_time_features(name: str = "oracle_sample.npz") -> dict[float, torch.Tensor]:
+    with np.load(DATA / name) as f:
         return {float(t): torch.from_numpy(v) for t, v in zip(f["time.t"], f["time.features"], strict=True)}
 
 
 @pytest.fixture
 def official_time(monkeypatch):
     """Our head with the official time features of the machine that made the stored tensors."""
-    from synth.internvlu import transformer
+    return patch_time(monkeypatch, stored_time_features())
 
-    table = stored_time_features()
+
+def patch_time(monkeypatch, table: dict[float, torch.Tensor]) -> dict[float, torch.Tensor]:
+    """Make the head's time features come from ``table`` (stored official ones)."""
+    from synth.internvlu import transformer
 
     def features(t: torch.Tensor, dim: int = 256, scale: float = 1000.0) -> torch.Tensor:
         missing = sorted({float(x) for x in t.tolist()} - set(table))
