@@ -85,14 +85,16 @@ class WriteRow(Stage):
         else:
             source, polys = None, []
             both = {k: text.t2i_prompt(g["description"].get(k), drawn, style, k) for k in ("en", "zh")}
+        template = self._encode((row["_group"], "template"), g["template"])
         images: dict[str, Any] = {
             "source_image": None,
-            "aux_images": [self._encode((row["_group"], "template"), g["template"])],
-        }
-        if source is not None:
-            mask = edit_mask(target.shape[:2], polys, _changed(source, target), self.cfg.render.mask_dilate)
+            "aux_images": [template],
+        }  # t2i: the template as reference
+        if source is not None:  # an edit: its mask first, then the template where the source is not it
+            mask = image_value(encode_png(edit_mask(target.shape[:2], polys, _changed(source, target),
+                                                    self.cfg.render.mask_dilate)))  # fmt: skip
             images = {"source_image": self._encode((*key, kind, "source"), source),
-                      "aux_images": [image_value(encode_png(mask)), *images["aux_images"][kind == "add":]]}  # fmt: skip
+                      "aux_images": [mask] if kind == "add" else [mask, template]}  # fmt: skip
         row.update(
             instruction=both[lang],
             instructions=[{"style": "concise", "language": k, "text": v} for k, v in both.items()],
@@ -123,7 +125,7 @@ def _role(placement: str) -> str:
 def _found_text(c: FoundCaption) -> dict[str, Any]:
     box = bbox_of(c.polygon)
     return {"text": c.text, "role": _role(c.placement), "polygon": [float(v) for v in c.polygon],
-            "bbox": [float(v) for v in box], "font": c.font_class or None, "color": c.color or None,
+            "bbox": [float(v) for v in box], "font": None, "color": c.color or None,
             "language": "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in c.text) else "en"}  # fmt: skip
 
 

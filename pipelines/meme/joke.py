@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -51,6 +52,13 @@ class Joke(LlmStage, Stage):
     def setup(self) -> None:
         super().setup()
         self.memo = Memo(256)
+
+    @property
+    def units_in_flight(self) -> int:
+        """As for every LLM stage: enough units at once to keep ``llm.concurrency`` requests in
+        flight (the memo is thread-safe; a plan's rows ask once)."""
+        per_unit = max(1, self.cfg.runtime.unit_size // max(1, len(self.cfg.rows)))
+        return -(-self.llm_cfg.concurrency // per_unit) + 1
 
     def request(self, row: Row) -> Request:
         j, g = self.cfg.joke, row["_g"]
@@ -102,8 +110,6 @@ class Joke(LlmStage, Stage):
 
 
 def _data_uri(image: np.ndarray) -> str:
-    import base64
-
     small, _ = downscale(image, 512)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
     return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode()
