@@ -22,7 +22,7 @@ from synth.config import ConfigError
 from synth.evaluate.units import EvalError
 from synth.fonts import FontError
 from synth.inputs import InputError
-from synth.internvlu.errors import CheckpointError, TrainError
+from synth.internvlu.errors import CheckpointError, DataError, TrainError
 from synth.llm import LlmSetupError
 from synth.llm_server import ServeError
 from synth.migrate import MigrateError
@@ -43,6 +43,7 @@ USER_ERRORS = (
     CheckpointError,
     EvalError,
     TrainError,
+    DataError,
     FileNotFoundError,
 )
 

@@ -1,4 +1,4 @@
-"""The one error a caller of ``synth.internvlu`` handles, importable without torch (the CLI
+"""The errors a caller of ``synth.internvlu`` handles, importable without torch (the CLI
 lists it among user errors and must not pay torch's import for commands that never load a model)."""
 
 from __future__ import annotations
@@ -17,3 +17,7 @@ class CheckpointError(ValueError):
 
 class TrainError(ValueError):
     """A training run that cannot start as asked; the message says what to change."""
+
+
+class DataError(ValueError):
+    """Sources or a data config that cannot feed training; the message says what was expected."""

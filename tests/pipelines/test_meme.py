@@ -313,3 +313,20 @@ def test_llm_captions_the_faces_cannot_draw_are_refused_not_boxed(templates, fak
     rows = _rows(out, kept=False)
     assert len(rows) == 6 and not _rows(out)
     assert {r["reason"] for r in rows} == {"render_error"} and "cannot draw" in rows[0]["detail"]
+
+
+def test_memes_from_a_parquet_shard(memes, tmp_path, ray_session):
+    """Memes as curation takes them: a Parquet shard with an image column (the HF Image layout)."""
+    import pyarrow as pa
+
+    folder, truth = memes
+    cells = [{"bytes": (folder / t["file"]).read_bytes(), "path": t["file"]} for t in truth[:3]]
+    pq.write_table(
+        pa.table({"image": cells, "caption": ["a cat", None, "a rocket"]}), tmp_path / "memes.parquet"
+    )
+    out = tmp_path / "from_parquet"
+    _run("--input", str(tmp_path / "memes.parquet"), "--out", str(out), "--set", "stages=[detect,remove]")
+    rows = _rows(out)
+    assert len(rows) == 3 and all(json.loads(r["meta"])["key"].startswith("memes.parquet#") for r in rows)
+    assert json.loads(rows[0]["meta"])["description"] == {"en": "a cat"}
+    assert all(scores_of(r)["removal_clean"] == 1.0 for r in rows)

@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from synth.imageio import DEFAULT_MAX_PIXELS
 from synth.inputs import InputError, filesystem, list_inputs, run_shards
+from synth.internvlu.errors import DataError
 from synth.internvlu.processor import Processor
 from synth.internvlu.train.batch import KINDS, Example
 from synth.internvlu.train.reader import RowGroups
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 
 MIX_STREAM = 1_000_003  # the second word of the kind draws' seed, apart from every kind's index
 DEFAULT_DROPOUT = {"t2i": {"all": 0.1}, "edit": {"all": 0.05, "text": 0.05}}  # the paper's
-
-
-class DataError(ValueError):
-    """Sources or a data config that cannot feed training; the message says what was expected."""
 
 
 @dataclass
