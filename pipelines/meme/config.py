@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipelines.text_render.config import FontsConfig, SourcesConfig
+from pipelines.text_render.config import FontsConfig
 from synth.config import PipelineConfig, RuntimeConfig, Strict
 from synth.llm import RUNTIME_KEYS, LlmConfig
 from synth.ocr import OcrVerifyConfig
@@ -16,6 +16,14 @@ StageName = Literal["detect", "remove", "joke", "render", "verify"]
 STAGES: tuple[str, ...] = StageName.__args__
 RowKind = Literal["add", "t2i", "replace"]
 ROW_KINDS: tuple[str, ...] = RowKind.__args__
+
+
+class PhotosConfig(Strict):
+    """``--num``: the photos templates are made from."""
+
+    images: str | None = Field(None, description="photo folder or Parquet; None = scikit-image's photos")
+    image_column: str = "image"
+    caption_column: str = Field("caption", description="a photo's description, for the joke and the t2i prompt")
 
 
 class DetectConfig(Strict):
@@ -119,7 +127,7 @@ class MemeConfig(PipelineConfig):
     )
     captions_per_template: int = Field(1, ge=1, le=16, description="humour plans drawn for each template")
     fonts: FontsConfig = FontsConfig()
-    sources: SourcesConfig = SourcesConfig()
+    sources: PhotosConfig = PhotosConfig()
     detect: DetectConfig = DetectConfig()
     remove: RemoveConfig = RemoveConfig()
     joke: JokeConfig = JokeConfig()

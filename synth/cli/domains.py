@@ -93,7 +93,9 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     word = pipeline.name.replace("_", "-")
     subcommands = SUBCOMMANDS.get(pipeline.name, [])
     fields = pipeline.config_model.model_fields
-    has_sources = "sources" in fields  # photos and texts to draw with
+    has_sources = "sources" in fields  # photos (and texts) to draw with
+    sources = fields["sources"].annotation.model_fields if has_sources else {}
+    has_corpus = "corpus" in sources
     decorator = (
         click.group(name=word, help=pipeline_help(pipeline), invoke_without_command=True)
         if subcommands
@@ -127,7 +129,7 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
     @click.option(
         "--corpus",
         default=None,
-        hidden=not has_sources,
+        hidden=not has_corpus,
         type=click.Path(exists=True, dir_okay=False),
         help="Text file, one text per line.",
     )
@@ -157,10 +159,10 @@ def _pipeline_command(pipeline: Pipeline) -> click.Command:
             sets.append(f"documents={json.dumps(list(documents))}")
         if seed is not None:
             sets.append(f"seed={seed}")
-        if (images or corpus) and not has_sources:
-            raise click.UsageError(
-                f"synth {word} draws no photos or texts: --images and --corpus do not apply"
-            )
+        if images and not has_sources:
+            raise click.UsageError(f"synth {word} draws no photos: --images does not apply")
+        if corpus and not has_corpus:
+            raise click.UsageError(f"synth {word} draws no texts from a corpus: --corpus does not apply")
         if images:
             sets.append(f"sources.images={json.dumps(images)}")
         if corpus:
