@@ -15,10 +15,11 @@ from pipelines.meme.config import MemeConfig
 from pipelines.meme.detect import FoundCaption, detect_captions
 from pipelines.meme.regions import regions
 from pipelines.meme.remove import check_removal, remove_captions
-from renderers.text.photo import bbox_of, erase
+from renderers.text.photo import bbox_of
 from synth.evaluate.text import crop_box, ned, normalize_text
-from synth.identity import file_digest, sample_rng
+from synth.identity import sample_rng
 from synth.imageio import DecodeError, decode
+from synth.models.erase import eraser
 from synth.ocr import make_ocr
 from synth.sampling import choice
 from synth.schema import meta_of
@@ -133,14 +134,9 @@ class Remove(Stage):
         r = self.cfg.remove
         self.ocr = make_ocr(self.cfg.verify.ocr)
         self.memo = Memo()
-        if r.inpaint == "lama":
-            from synth.models.inpaint import LamaInpainter
-
-            self.erase = LamaInpainter(r.inpaint_weights, r.inpaint_device)
-            self.erase_info = {"method": "lama", "weights": file_digest(r.inpaint_weights)}
-        else:
-            self.erase = lambda image, mask: erase(image, mask, r.inpaint_radius)
-            self.erase_info = {"method": "opencv-telea", "radius": r.inpaint_radius}
+        self.erase, self.erase_info = eraser(
+            r.inpaint, r.inpaint_weights, r.inpaint_device, r.inpaint_radius, "remove"
+        )
 
     def process_row(self, row: Row) -> Row:
         g = row["_g"] = self.memo.get(row["_group"], lambda: self.group(row["_g"]))

@@ -27,13 +27,14 @@ from pipelines.text_edit.config import TextEditConfig
 from pipelines.text_edit.ops import Edit, new_word, spans
 from pipelines.text_render.texts import TextSource
 from renderers.text.layout import load_font
-from renderers.text.photo import bbox_of, erase, homography, quad, rectified_size, text_color
+from renderers.text.photo import bbox_of, homography, quad, rectified_size, text_color
 from synth.evaluate.text import normalize_text
 from synth.evaluate.text_edit import edit_mask
 from synth.fonts import FontFace, FontRegistry
-from synth.identity import file_digest, sample_rng
+from synth.identity import sample_rng
 from synth.imageio import DecodeError, decode, encode_png
 from synth.inputs import read_unit
+from synth.models.erase import eraser
 from synth.ocr import OcrText, make_ocr
 from synth.pipeline import RunIdentity, Unit
 from synth.sampling import NotApplicable, choice
@@ -240,14 +241,9 @@ class RealEdit(Stage):
         self.ocr = make_ocr(self.cfg.verify.ocr)
         self.texts = TextSource(s.corpus, s.corpus_share)
         r = self.cfg.real
-        if r.inpaint == "lama":
-            from synth.models.inpaint import LamaInpainter
-
-            self.erase = LamaInpainter(r.inpaint_weights, r.inpaint_device)
-            self.erase_info = {"method": "lama", "weights": file_digest(r.inpaint_weights)}
-        else:
-            self.erase = lambda image, mask: erase(image, mask, r.inpaint_radius)
-            self.erase_info = {"method": "opencv-telea", "radius": r.inpaint_radius}
+        self.erase, self.erase_info = eraser(
+            r.inpaint, r.inpaint_weights, r.inpaint_device, r.inpaint_radius, "real"
+        )
 
     def process_row(self, row: Row) -> Row:
         r = self.cfg.real

@@ -1,4 +1,4 @@
-"""Text already in a photo: its quad, rectified size, homography, colour, and its erasure.
+"""Text already in a photo: its quad, rectified size, homography and colour.
 
 Shared by the domains that find text by OCR and measure or remove it (real-scene text editing,
 memes): an OCR polygon becomes a quad, the quad is rectified to an upright ``w x h`` crop, and the
@@ -73,8 +73,3 @@ def text_color(image: np.ndarray, q: np.ndarray) -> tuple[tuple[int, int, int], 
     frame[my:-my, mx:-mx] = False
     text = int(np.argmin([(labels[frame] == k).mean() for k in (0, 1)]))
     return tuple(int(round(c)) for c in centres[text]), labels == text
-
-
-def erase(image: np.ndarray, mask: np.ndarray, radius: int) -> np.ndarray:
-    """OpenCV inpainting (Telea) of the white pixels of ``mask``: the default, no model needed."""
-    return cv2.inpaint(image, mask, radius, cv2.INPAINT_TELEA)

@@ -29,8 +29,8 @@ MARGIN = 128  # context pixels around the hole given to the model
 
 
 class LamaInpainter:
-    def __init__(self, path: str | None, device: str = "auto"):
-        path = require_file(path, "LaMa inpainting", HINT)
+    def __init__(self, path: str | None, device: str = "auto", hint: str = HINT):
+        path = require_file(path, "LaMa inpainting", hint)
         self.device = resolve_device(device)
         try:
             with (
@@ -40,7 +40,7 @@ class LamaInpainter:
                 self.model = torch.jit.load(path, map_location="cpu").to(self.device).eval()
         except (RuntimeError, ValueError) as e:
             raise ModelSetupError(
-                f"LaMa inpainting: {path} is not a TorchScript file ({str(e)[:160]}). {HINT}"
+                f"LaMa inpainting: {path} is not a TorchScript file ({str(e)[:160]}). {hint}"
             ) from None
 
     @torch.inference_mode()

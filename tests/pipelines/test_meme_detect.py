@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.meme.detect import FoundCaption, detect_captions, group_captions
 from pipelines.meme.remove import caption_mask, check_removal, remove_captions
-from renderers.text.photo import erase
 from synth.evaluate.text import ned
+from synth.models.erase import telea
 from synth.ocr import OcrConfig, OcrText, make_ocr
 from synth.sources import skimage_pixels
 
@@ -53,7 +53,7 @@ def _meme(photo: str, top: tuple[str, ...] = (), bottom: str = "", label: str = 
 
 
 def _telea(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return erase(image, mask, 5)
+    return telea(image, mask, 5)
 
 
 @pytest.fixture(scope="module")
