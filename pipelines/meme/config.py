@@ -23,7 +23,9 @@ class PhotosConfig(Strict):
 
     images: str | None = Field(None, description="photo folder or Parquet; None = scikit-image's photos")
     image_column: str = "image"
-    caption_column: str = Field("caption", description="a photo's description, for the joke and the t2i prompt")
+    caption_column: str = Field(
+        "caption", description="a photo's description, for the joke and the t2i prompt"
+    )
 
 
 class DetectConfig(Strict):

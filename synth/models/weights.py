@@ -21,7 +21,9 @@ def resolve_device(device: str) -> torch.device:
 
 
 def require_file(path: str | None, what: str, hint: str) -> str:
-    if not path or not os.path.isfile(path):
+    if not path:
+        raise ModelSetupError(f"{what}: no weights file is set. {hint}")
+    if not os.path.isfile(path):
         raise ModelSetupError(f"{what}: no file at {path!r}. {hint}")
     return path
 
