@@ -22,7 +22,8 @@ from pipelines.geometry import questions, text
 from pipelines.geometry.config import GeometryConfig
 from renderers.geometry import construct, solids
 from renderers.geometry.camera import Camera
-from renderers.geometry.construct import Construction, SphereOutline, extended
+from renderers.geometry.construct import extended
+from renderers.geometry.construction import Construction, SphereOutline
 from renderers.geometry.model import Circle, Cone, Cylinder, Mark, Segment, Solid, Sphere, Stroke, as_float
 from renderers.geometry.raycast import check_pieces
 from renderers.geometry.scene import anchor_problem, fit_points, labelled_points, scene, solid_strokes

@@ -17,7 +17,7 @@ from pipelines.diagram.kind import Question, Text2
 from pipelines.geometry import text
 from renderers.geometry import measure as ms
 from renderers.geometry.camera import Camera
-from renderers.geometry.construct import Construction
+from renderers.geometry.construction import Construction
 from renderers.geometry.model import Point3, Polytope, Segment, Solid, as_float
 from renderers.geometry.visibility import View
 from synth.sampling import NotApplicable

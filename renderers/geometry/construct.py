@@ -5,7 +5,9 @@ Every construction is a pure function of the solid and a few labels or numbers (
 returning the new labelled points (exact), the 3D strokes that draw it (float) and the exact facts
 a question asks about. :func:`propose` draws params among those where the construction applies;
 :func:`apply` replays them. :func:`extended` adds a construction's points to the solid, so the next
-construction can go through them (a section through three midpoints made before).
+construction can go through them (a section through three midpoints made before). The spheres
+and the net are built in :mod:`~renderers.geometry.spheres` and :mod:`~renderers.geometry.nets`;
+what a construction returns is :class:`~renderers.geometry.construction.Construction`.
 
 Geometric decisions (is a point on the plane, which side, are two points the same) are taken on
 float values with a tolerance: coordinates come from small integers and surds, so distinct values
@@ -16,34 +18,28 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from renderers.geometry import measure as ms
-from renderers.geometry.model import (
-    Cone,
-    Cylinder,
-    Mark,
-    Patch,
-    Point3,
-    Polytope,
-    Rim,
-    Segment,
-    Solid,
-    Sphere,
-    Stroke,
-    as_float,
+from renderers.geometry.construction import (
+    EPS,
+    Construction,
+    SphereOutline,
+    floats,
+    fresh_label,
+    label_at,
+    simplified,
 )
+from renderers.geometry.model import Mark, Patch, Point3, Polytope, Rim, Segment, Solid, Stroke, as_float
+from renderers.geometry.nets import net, net_tree
 from renderers.geometry.solids import build
+from renderers.geometry.spheres import circumscribed_sphere, inscribed_sphere
 from synth.sampling import NotApplicable
 
-EPS = 1e-9
-#: Labels for new points, in the order they are handed out (I and O are left out: they read as 1
-#: and 0, and O is the textbook's centre); each construction puts its customary letter first.
-NEW_LABELS = "EFGHKLMNQRSTUVWXYZ"
 OPS: tuple[str, ...] = (
     "space_diagonal",
     "face_diagonal",
@@ -57,30 +53,6 @@ OPS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class SphereOutline:
-    """A sphere to draw: its outline depends on the camera, so the scene draws it as the circle
-    about ``centre`` whose normal is the view direction, plus the equator."""
-
-    id: str
-    centre: tuple[float, float, float]
-    radius: float
-
-
-@dataclass
-class Construction:
-    """``points``: new labelled points (exact); ``strokes``: what the figure adds; ``facts``: the
-    exact results a question asks about (lengths, the section polygon, a sphere's radius, the net's
-    faces); ``solid``: the moved solid, for a rotation."""
-
-    op: str
-    params: dict[str, Any]
-    points: dict[str, Point3] = field(default_factory=dict)
-    strokes: list[Stroke | SphereOutline] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
-    solid: Solid | None = None
-
-
 def extended(solid: Solid, c: Construction) -> Solid:
     """The solid a following construction sees: the rotated solid, or this one with the new points."""
     if c.solid is not None:
@@ -90,29 +62,6 @@ def extended(solid: Solid, c: Construction) -> Solid:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _fl(p: Point3) -> tuple[float, float, float]:
-    return tuple(float(x) for x in p)
-
-
-def _simple(p: Sequence[sp.Expr]) -> Point3:
-    return tuple(ms.simplify(x) for x in p)
-
-
-def _label_at(solid: Solid, p: Point3) -> str | None:
-    """The label of an existing point at p, if any."""
-    f = as_float(p)
-    return next((k for k, q in solid.points.items() if np.allclose(as_float(q), f, atol=EPS)), None)
-
-
-def _fresh(solid: Solid, prefer: str = "", taken: Sequence[str] = ()) -> str:
-    """The first label, customary ones first, that the solid and ``taken`` do not use."""
-    used = set(solid.points) | set(taken)
-    label = next((c for c in dict.fromkeys(prefer + NEW_LABELS) if c not in used), None)
-    if label is None:
-        raise NotApplicable("no free label left")
-    return label
 
 
 def _is_edge(solid: Solid, a: str, b: str) -> bool:
@@ -132,7 +81,7 @@ def _plane_of(solid: Solid, face: int | None, plane: Sequence[str] | None) -> tu
         return list(solid.faces[face]), ms.face_normal(solid, face)
     labels = list(plane)
     n = ms.normal([solid.points[v] for v in labels])
-    if np.allclose(_fl(n), 0, atol=EPS):
+    if np.allclose(floats(n), 0, atol=EPS):
         raise NotApplicable(f"{''.join(labels)} are collinear")
     return labels, n
 
@@ -155,7 +104,7 @@ def diagonal(solid: Solid, a: str, b: str) -> Construction:
     return Construction(
         "face_diagonal" if _shares_face(solid, a, b) else "space_diagonal",
         {"a": a, "b": b},
-        strokes=[Segment(f"con:diag:{a}-{b}", _fl(pa), _fl(pb), role="construction")],
+        strokes=[Segment(f"con:diag:{a}-{b}", floats(pa), floats(pb), role="construction")],
         facts={"length": ms.length(pa, pb)},
     )
 
@@ -178,16 +127,16 @@ def midpoint_join(solid: Solid, edge: tuple[str, str], to: str, name: str = "M")
     if name in solid.points:
         raise NotApplicable(f"{name} is already a point")
     px, py, pz = solid.points[x], solid.points[y], solid.points[to]
-    if np.allclose(_fl(ms.cross(ms.sub(py, px), ms.sub(pz, px))), 0, atol=EPS):
+    if np.allclose(floats(ms.cross(ms.sub(py, px), ms.sub(pz, px))), 0, atol=EPS):
         raise NotApplicable(f"{to} lies on line {x}{y}")
-    m = _simple([(u + v) / 2 for u, v in zip(px, py, strict=True)])
+    m = simplified([(u + v) / 2 for u, v in zip(px, py, strict=True)])
     return Construction(
         "midpoint",
         {"edge": [x, y], "to": to, "name": name},
         points={name: m},
         strokes=[
-            Segment(f"con:join:{to}-{name}", _fl(pz), _fl(m), role="construction"),
-            Mark(f"mark:{name}", _fl(m), name),
+            Segment(f"con:join:{to}-{name}", floats(pz), floats(m), role="construction"),
+            Mark(f"mark:{name}", floats(m), name),
         ],
         facts={"length": ms.length(pz, m)},
     )
@@ -198,7 +147,7 @@ def midpoint_join(solid: Solid, edge: tuple[str, str], to: str, name: str = "M")
 
 
 def _signs(solid: Solid, labels: Sequence[str], n: ms.Vec, p: Point3) -> dict[str, int]:
-    nf, pf = np.array(_fl(n)), as_float(p)
+    nf, pf = np.array(floats(n)), as_float(p)
     scale = np.linalg.norm(nf)
     out = {}
     for v in labels:
@@ -215,7 +164,7 @@ def section(solid: Solid, through: Sequence[str]) -> Construction:
     _need_polytope(solid)
     p, q, r = (solid.points[v] for v in through)
     n = ms.normal([p, q, r])
-    if np.allclose(_fl(n), 0, atol=EPS):
+    if np.allclose(floats(n), 0, atol=EPS):
         raise NotApplicable(f"{''.join(through)} are collinear")
     sign = _signs(solid, solid.vertices, n, p)
     if all(s >= 0 for s in sign.values()) or all(s <= 0 for s in sign.values()):
@@ -226,12 +175,12 @@ def section(solid: Solid, through: Sequence[str]) -> Construction:
             pu, pv = solid.points[u], solid.points[v]
             su, sv = ms.dot(n, ms.sub(pu, p)), ms.dot(n, ms.sub(pv, p))
             t = su / (su - sv)
-            x = _simple([a + t * (b - a) for a, b in zip(pu, pv, strict=True)])
-            corners.append((_label_at(solid, x), x))
+            x = simplified([a + t * (b - a) for a, b in zip(pu, pv, strict=True)])
+            corners.append((label_at(solid, x), x))
     # order around the centroid, in the plane's own basis
-    nf = np.array(_fl(n))
+    nf = np.array(floats(n))
     nf /= np.linalg.norm(nf)
-    pts = np.array([_fl(x) for _, x in corners])
+    pts = np.array([floats(x) for _, x in corners])
     e1 = pts[0] - pts.mean(axis=0)
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(nf, e1)
@@ -243,17 +192,19 @@ def section(solid: Solid, through: Sequence[str]) -> Construction:
     new: dict[str, Point3] = {}
     for label, x in corners:
         if label is None:
-            label = _fresh(solid, taken=labels)
+            label = fresh_label(solid, taken=labels)
             new[label] = x
         labels.append(label)
     where = {**solid.points, **new}
     strokes: list[Stroke | SphereOutline] = [
-        Patch(f"con:section:{'-'.join(through)}", tuple(_fl(where[v]) for v in labels))
+        Patch(f"con:section:{'-'.join(through)}", tuple(floats(where[v]) for v in labels))
     ]
     for a, b in zip(labels, labels[1:] + labels[:1], strict=True):
         if not _is_edge(solid, a, b):  # a side along an edge is drawn already
-            strokes.append(Segment(f"con:sec:{a}-{b}", _fl(where[a]), _fl(where[b]), role="construction"))
-    strokes += [Mark(f"mark:{v}", _fl(x), v) for v, x in new.items()]
+            strokes.append(
+                Segment(f"con:sec:{a}-{b}", floats(where[a]), floats(where[b]), role="construction")
+            )
+    strokes += [Mark(f"mark:{v}", floats(x), v) for v, x in new.items()]
     return Construction(
         "section",
         {"through": list(through)},
@@ -269,7 +220,7 @@ def section(solid: Solid, through: Sequence[str]) -> Construction:
 
 def _foot(x: Point3, n: ms.Vec, p: Point3) -> Point3:
     k = ms.dot(n, ms.sub(x, p)) / ms.dot(n, n)
-    return _simple([a - k * b for a, b in zip(x, n, strict=True)])
+    return simplified([a - k * b for a, b in zip(x, n, strict=True)])
 
 
 def _position(h: np.ndarray, polygon: list[np.ndarray], normal: np.ndarray) -> str:
@@ -295,15 +246,15 @@ def perpendicular(
     if _signs(solid, [point], n, p0)[point] == 0:
         raise NotApplicable(f"{point} lies on the plane")
     h = _foot(x, n, p0)
-    name = _label_at(solid, h)
+    name = label_at(solid, h)
     if name is not None and _is_edge(solid, point, name):
         raise NotApplicable(f"the perpendicular is the edge {point}{name}")
-    new = {} if name is not None else {(name := _fresh(solid, "H")): h}
-    position = _position(as_float(h), [solid.xyz(v) for v in labels], np.array(_fl(n)))
+    new = {} if name is not None else {(name := fresh_label(solid, "H")): h}
+    position = _position(as_float(h), [solid.xyz(v) for v in labels], np.array(floats(n)))
     strokes: list[Stroke | SphereOutline] = [
-        Segment(f"con:perp:{point}-{name}", _fl(x), _fl(h), role="construction")
+        Segment(f"con:perp:{point}-{name}", floats(x), floats(h), role="construction")
     ]
-    strokes += [Mark(f"mark:{v}", _fl(q), v) for v, q in new.items()]
+    strokes += [Mark(f"mark:{v}", floats(q), v) for v, q in new.items()]
     params: dict[str, Any] = {"point": point} | ({"face": face} if face is not None else {"plane": labels})
     return Construction(
         "perpendicular",
@@ -316,207 +267,6 @@ def perpendicular(
             "distance": ms.distance_to_plane(x, [solid.points[v] for v in labels[:3]]),
         },
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# spheres
-
-
-def _sphere(solid: Solid, op: str, centre: Point3, radius: sp.Expr) -> Construction:
-    """The construction of a sphere: its centre reuses a label already there, else gets O (or
-    the next free label)."""
-    name = _label_at(solid, centre)
-    new = {} if name is not None else {(name := _fresh(solid, "OQ")): centre}
-    tag = "insphere" if op == "inscribed_sphere" else "circumsphere"
-    strokes: list[Stroke | SphereOutline] = [SphereOutline(f"con:{tag}", _fl(centre), float(radius))]
-    strokes += [Mark(f"mark:{v}", _fl(q), v) for v, q in new.items()]
-    return Construction(op, {}, points=new, strokes=strokes, facts={"centre": name, "radius": radius})
-
-
-def _solve(rows: list[list[sp.Expr]], rhs: list[sp.Expr]) -> Point3:
-    return _simple(list(sp.Matrix(rows).LUsolve(sp.Matrix(rhs))))
-
-
-def _independent(vectors: list[ms.Vec]) -> tuple[int, int, int] | None:
-    """Indices of three linearly independent vectors, if there are."""
-    for idx in itertools.combinations(range(len(vectors)), 3):
-        if abs(np.linalg.det(np.array([_fl(vectors[i]) for i in idx]))) > EPS:
-            return idx
-    return None
-
-
-def _axis(solid: Solid, part: Cylinder | Cone) -> tuple[Point3, Point3, sp.Expr]:
-    """Bottom centre, top centre (apex), height of a curved part."""
-    top = part.top if isinstance(part, Cylinder) else part.apex
-    b, t = solid.points[part.bottom], solid.points[top]
-    return b, t, ms.length(b, t)
-
-
-def _along(b: Point3, t: Point3, k: sp.Expr) -> Point3:
-    return _simple([u + k * (v - u) for u, v in zip(b, t, strict=True)])
-
-
-def inscribed_sphere(solid: Solid) -> Construction:
-    """The sphere tangent to every face: a polyhedron has one when a point is equally far from all
-    its face planes (so a cuboid that is not a cube has none); its radius is then 3V/S (the volume
-    split into pyramids on the faces) and its centre solves three of the tangency equations. A
-    cylinder has one when h = 2r; a cone always."""
-    op = "inscribed_sphere"
-    part = solid.parts[0]
-    if len(solid.parts) != 1 or isinstance(part, Sphere):
-        raise NotApplicable(f"{solid.name} has no inscribed sphere")
-    if isinstance(part, Cylinder):
-        b, t, h = _axis(solid, part)
-        if h != 2 * part.radius:
-            raise NotApplicable("a cylinder has an inscribed sphere only when h = 2r")
-        return _sphere(solid, op, _along(b, t, sp.Rational(1, 2)), part.radius)
-    if isinstance(part, Cone):
-        if part.top_radius != 0:
-            raise NotApplicable("a conical frustum is left out")
-        b, t, h = _axis(solid, part)
-        r = ms.simplify(part.radius * h / (part.radius + ms.root(h**2 + part.radius**2)))
-        return _sphere(solid, op, _along(b, t, r / h), r)
-    normals = [ms.face_normal(solid, i) for i in range(len(solid.faces))]
-    unit = np.array([_fl(n) for n in normals])
-    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
-    offsets = np.array([unit[i] @ solid.xyz(f[0]) for i, f in enumerate(solid.faces)])
-    # tangent to every face from inside: n_i . c + r = n_i . p_i; floats first, as that is cheap
-    system = np.hstack([unit, np.ones((len(unit), 1))])
-    fit = np.linalg.lstsq(system, offsets, rcond=None)[0]
-    idx = _independent(normals)
-    if idx is None or fit[3] <= 0 or not np.allclose(system @ fit, offsets, atol=1e-7):
-        raise NotApplicable(f"{solid.name} has no inscribed sphere")
-    r = ms.simplify(3 * ms.volume(solid) / ms.surface_area(solid))
-    rows = [list(normals[i]) for i in idx]
-    rhs = [
-        ms.dot(normals[i], solid.points[solid.faces[i][0]]) - r * ms.root(ms.dot(normals[i], normals[i]))
-        for i in idx
-    ]
-    return _sphere(solid, op, _solve(rows, rhs), r)
-
-
-def circumscribed_sphere(solid: Solid) -> Construction:
-    """The sphere through every vertex: the centre solves three of the equidistance equations and
-    must satisfy the rest (an oblique prism or a cut cube has none); for a cylinder it is the
-    axis midpoint, for a cone the point of the axis equidistant from the apex and the rim."""
-    op = "circumscribed_sphere"
-    part = solid.parts[0]
-    if len(solid.parts) != 1 or isinstance(part, Sphere):
-        raise NotApplicable(f"{solid.name} has no circumscribed sphere")
-    if isinstance(part, Cylinder):
-        b, t, h = _axis(solid, part)
-        return _sphere(solid, op, _along(b, t, sp.Rational(1, 2)), ms.root(part.radius**2 + h**2 / 4))
-    if isinstance(part, Cone):
-        if part.top_radius != 0:
-            raise NotApplicable("a conical frustum is left out")
-        b, t, h = _axis(solid, part)
-        z = (h**2 - part.radius**2) / (2 * h)  # |centre - rim|^2 = r^2 + z^2 = (h - z)^2
-        return _sphere(solid, op, _along(b, t, z / h), ms.simplify(h - z))
-    vs = [solid.points[v] for v in solid.vertices]
-    diffs = [ms.sub(v, vs[0]) for v in vs[1:]]
-    idx = _independent(diffs)
-    if idx is None:
-        raise NotApplicable("flat solid")
-    rows = [[2 * x for x in diffs[i]] for i in idx]
-    rhs = [ms.dot(vs[i + 1], vs[i + 1]) - ms.dot(vs[0], vs[0]) for i in idx]
-    c = _solve(rows, rhs)
-    r = ms.length(c, vs[0])
-    cf = as_float(c)
-    if any(abs(np.linalg.norm(as_float(v) - cf) - float(r)) > 1e-7 for v in vs):
-        raise NotApplicable(f"{solid.name} has no circumscribed sphere")
-    return _sphere(solid, op, c, r)
-
-
-# ---------------------------------------------------------------------------------------------
-# nets
-
-
-def _net_tree(solid: Solid) -> list[tuple[int, int | None]]:
-    """(face, parent face) in placing order: a prism's sides as a strip about the front face with
-    the bottom and top hinged on the front face (the 1-4-1 net of a cube); a pyramid's base with
-    every lateral face hinged on its base edge."""
-    name, n = solid.name, len(solid.faces)
-    if name in ("cube", "cuboid") or (name == "prism" and not solid.params.get("oblique")):
-        sides = list(range(2, n))
-        left = (len(sides) - 1) // 2
-        tree: list[tuple[int, int | None]] = [(sides[0], None), (0, sides[0]), (1, sides[0])]
-        tree += [(sides[i], sides[i - 1]) for i in range(1, len(sides) - left)]
-        tree += [(sides[-i], sides[(1 - i) % len(sides)]) for i in range(1, left + 1)]
-        return tree
-    if name in ("pyramid", "tetrahedron"):
-        return [(0, None)] + [(i, 0) for i in range(1, n)]
-    raise NotApplicable(f"no net for {name}{' (oblique)' if solid.params.get('oblique') else ''}")
-
-
-def _unfold(solid: Solid, face: int, hinge: tuple[str, str], at: tuple[Point3, Point3]) -> dict[str, Point3]:
-    """The face laid in z = 0 with its directed side ``hinge`` (its own counter-clockwise order) at
-    the points ``at``; the face lies to the left of it, so it reads counter-clockwise from +z."""
-    p, q = (solid.points[v] for v in hinge)
-    pq = ms.sub(q, p)
-    size2 = ms.dot(pq, pq)
-    size = ms.root(size2)
-    (px, py, _), (qx, qy, _) = at
-    dx, dy = qx - px, qy - py
-    out = {}
-    for w in solid.faces[face]:
-        pw = ms.sub(solid.points[w], p)
-        alpha = ms.dot(pw, pq) / size2
-        off = tuple(a - alpha * b for a, b in zip(pw, pq, strict=True))
-        beta = ms.root(ms.dot(off, off)) / size
-        out[w] = _simple((px + alpha * dx - beta * dy, py + alpha * dy + beta * dx, 0))
-    return out
-
-
-def _directed(face: tuple[str, ...], a: str, b: str) -> tuple[str, str]:
-    """Side {a, b} of a face in the face's own order."""
-    for u, v in zip(face, face[1:] + face[:1], strict=True):
-        if {u, v} == {a, b}:
-            return u, v
-    raise ValueError(f"{a}{b} is not a side of {face}")
-
-
-def net(solid: Solid) -> Construction:
-    """The net laid flat in z = 0 (shifted so that its lowest x and y are 0), faces seen from
-    outside; each copy of a vertex carries its label. Drawn on its own, without the solid. It is
-    unfolded from the solid as built: a turned solid has the same net, and shorter coordinates."""
-    solid = build(solid.name, solid.params)
-    placed: dict[int, dict[str, Point3]] = {}
-    for face, parent in _net_tree(solid):
-        f = solid.faces[face]
-        if parent is None:
-            u, v = f[0], f[1]
-            at = (
-                (sp.Integer(0),) * 3,
-                (ms.length(solid.points[u], solid.points[v]), sp.Integer(0), sp.Integer(0)),
-            )
-        else:
-            shared = [x for x in f if x in solid.faces[parent]]
-            u, v = _directed(f, *shared)
-            at = (placed[parent][u], placed[parent][v])
-        placed[face] = _unfold(solid, face, (u, v), at)
-    corners = [p for face in placed.values() for p in face.values()]
-    lo = [min((p[i] for p in corners), key=float) for i in (0, 1)]
-    faces = [
-        (
-            solid.faces[i],
-            tuple(_simple((p[0] - lo[0], p[1] - lo[1], 0)) for p in (placed[i][v] for v in solid.faces[i])),
-        )
-        for i in sorted(placed)
-    ]
-    strokes: list[Stroke | SphereOutline] = []
-    sides: set[frozenset[tuple[float, ...]]] = set()
-    marks: set[tuple[str, tuple[float, ...]]] = set()
-    for labels, pts in faces:
-        fpts = [tuple(round(x, 9) for x in _fl(p)) for p in pts]
-        for a, b in zip(fpts, fpts[1:] + fpts[:1], strict=True):
-            if frozenset((a, b)) not in sides:
-                sides.add(frozenset((a, b)))
-                strokes.append(Segment(f"net:e{len(sides) - 1}", a, b))
-        for label, at in zip(labels, fpts, strict=True):
-            if (label, at) not in marks:
-                marks.add((label, at))
-                strokes.append(Mark(f"net:label{len(marks) - 1}", at, label, dot=False))
-    return Construction("net", {}, strokes=strokes, facts={"faces": faces})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,7 +292,7 @@ def base_centre(solid: Solid) -> Point3:
         return (zero, zero, zero)
     if solid.name == "tetrahedron":
         base = [built.points[v] for v in "ABC"]
-        return _simple([sum(p[i] for p in base) / 3 for i in range(3)])
+        return simplified([sum(p[i] for p in base) / 3 for i in range(3)])
     a, b = sp.Integer(solid.params["a"]), sp.Integer(solid.params.get("b", solid.params["a"]))
     return (a / 2, b / 2, zero)  # cube, cuboid, cut cube: corner A at the origin
 
@@ -577,10 +327,10 @@ def rotated(solid: Solid, axis: str, angle_deg: int) -> Solid:
         return tuple(c * a + s * b + along * kk for a, b, kk in zip(w, kw, k, strict=True))
 
     points = {
-        label: _simple([a + b for a, b in zip(p, turn(ms.sub(x, p)), strict=True)])
+        label: simplified([a + b for a, b in zip(p, turn(ms.sub(x, p)), strict=True)])
         for label, x in solid.points.items()
     }
-    rims = [Rim(r.centre, r.radius, _simple(turn(r.normal))) for r in solid.rims]
+    rims = [Rim(r.centre, r.radius, simplified(turn(r.normal))) for r in solid.rims]
     return replace(solid, points=points, rims=rims, params=dict(solid.params))
 
 
@@ -701,7 +451,7 @@ def propose(op: str, rng: np.random.Generator, solid: Solid) -> dict[str, Any]:
             if z not in (x, y) and np.linalg.norm(np.cross(at[y] - at[x], at[z] - at[x])) > EPS
         ]
         edge, to = _choice(rng, options, "edge to join")
-        return {"edge": list(edge), "to": to, "name": _fresh(solid, "MN")}
+        return {"edge": list(edge), "to": to, "name": fresh_label(solid, "MN")}
     if op == "section":
         made, plain = _section_triples(solid)  # through a point made before: the next step, mostly
         pool = made if made and (not plain or rng.random() < 0.7) else plain
@@ -714,7 +464,7 @@ def propose(op: str, rng: np.random.Generator, solid: Solid) -> dict[str, Any]:
         apply(op, solid, {})
         return {}
     if op == "net":
-        _net_tree(solid)
+        net_tree(solid)
         return {}
     if op == "rotate":
         axis = _choice(rng, _rotation_axes(solid), "rotation axis")

@@ -12,8 +12,11 @@ import sympy as sp
 
 from renderers.geometry import construct as cs
 from renderers.geometry import measure as ms
+from renderers.geometry.construction import SphereOutline
 from renderers.geometry.model import Mark, Patch, Polytope, Segment, as_float
+from renderers.geometry.nets import net
 from renderers.geometry.solids import SOLIDS, build, sample
+from renderers.geometry.spheres import circumscribed_sphere, inscribed_sphere
 from synth.sampling import NotApplicable
 
 SEEDS = range(4)
@@ -126,14 +129,14 @@ def test_regular_tetrahedron(a):
     tet = build("tetrahedron", {"regular": 1, "a": a})
     assert ms.volume(tet) == a**3 * sp.sqrt(2) / 12
     assert ms.surface_area(tet) == sp.sqrt(3) * a**2
-    inner, outer = cs.inscribed_sphere(tet), cs.circumscribed_sphere(tet)
+    inner, outer = inscribed_sphere(tet), circumscribed_sphere(tet)
     assert inner.facts["radius"] == a * sp.sqrt(6) / 12
     assert outer.facts["radius"] == a * sp.sqrt(6) / 4
     centre = inner.points[inner.facts["centre"]]
     assert np.allclose(
         as_float(centre), as_float(outer.points[outer.facts["centre"]])
     )  # both at the centroid
-    assert isinstance(inner.strokes[0], cs.SphereOutline) and inner.strokes[0].radius == pytest.approx(
+    assert isinstance(inner.strokes[0], SphereOutline) and inner.strokes[0].radius == pytest.approx(
         a * 6**0.5 / 12
     )
 
@@ -141,25 +144,25 @@ def test_regular_tetrahedron(a):
 def test_curved_measures_and_spheres():
     cone = build("cone", {"r": 3, "h": 4})
     assert ms.volume(cone) == 12 * sp.pi and ms.surface_area(cone) == 24 * sp.pi  # pi r^2 h / 3, pi r (r + l)
-    assert cs.circumscribed_sphere(cone).facts["radius"] == sp.Rational(25, 8)  # (h^2 + r^2) / 2h
-    assert cs.inscribed_sphere(cone).facts["radius"] == sp.Rational(3, 2)  # r h / (r + l)
+    assert circumscribed_sphere(cone).facts["radius"] == sp.Rational(25, 8)  # (h^2 + r^2) / 2h
+    assert inscribed_sphere(cone).facts["radius"] == sp.Rational(3, 2)  # r h / (r + l)
     assert ms.surface_area(build("sphere", {"r": 2})) == 16 * sp.pi
     assert ms.volume(build("sphere", {"r": 3})) == 36 * sp.pi
     both = build("cone_on_cylinder", {"r": 3, "h1": 2, "h2": 4})
     assert ms.volume(both) == 18 * sp.pi + 12 * sp.pi
     assert ms.surface_area(both) == 9 * sp.pi + 12 * sp.pi + 15 * sp.pi  # bottom, side, cone; no join disc
     cyl = build("cylinder", {"r": 2, "h": 4})
-    assert cs.inscribed_sphere(cyl).facts["radius"] == 2
-    assert cs.circumscribed_sphere(cyl).facts["radius"] == 2 * sp.sqrt(2)
+    assert inscribed_sphere(cyl).facts["radius"] == 2
+    assert circumscribed_sphere(cyl).facts["radius"] == 2 * sp.sqrt(2)
     cube = build("cube", {"a": 2})
-    assert cs.inscribed_sphere(cube).facts["radius"] == 1
-    assert cs.circumscribed_sphere(cube).points == {"O": (1, 1, 1)}
+    assert inscribed_sphere(cube).facts["radius"] == 1
+    assert circumscribed_sphere(cube).points == {"O": (1, 1, 1)}
     for name, params, op in [
-        ("cuboid", {"a": 2, "b": 3, "c": 4}, cs.inscribed_sphere),
-        ("cylinder", {"r": 2, "h": 3}, cs.inscribed_sphere),
-        ("sphere", {"r": 2}, cs.circumscribed_sphere),
-        ("prism", {"n": 3, "a": 2, "h": 3, "oblique": 1, "dx": 1, "dy": 0}, cs.circumscribed_sphere),
-        ("cut_cube", {"a": 2, "t": 1, "corner": 0}, cs.circumscribed_sphere),
+        ("cuboid", {"a": 2, "b": 3, "c": 4}, inscribed_sphere),
+        ("cylinder", {"r": 2, "h": 3}, inscribed_sphere),
+        ("sphere", {"r": 2}, circumscribed_sphere),
+        ("prism", {"n": 3, "a": 2, "h": 3, "oblique": 1, "dx": 1, "dy": 0}, circumscribed_sphere),
+        ("cut_cube", {"a": 2, "t": 1, "corner": 0}, circumscribed_sphere),
     ]:
         with pytest.raises(NotApplicable):
             op(build(name, params))
@@ -233,7 +236,7 @@ def _overlap(p: np.ndarray, q: np.ndarray) -> bool:
 )
 def test_net(name, params):
     solid = build(name, params)
-    c = cs.net(solid)
+    c = net(solid)
     faces = c.facts["faces"]
     assert sorted(f for f, _ in faces) == sorted(solid.faces)
     area = sum(ms.polygon_area(pts) for _, pts in faces)
@@ -259,7 +262,7 @@ def test_net_not_applicable():
         ("prism", {"n": 3, "a": 2, "h": 3, "oblique": 1, "dx": 1, "dy": 0}),
     ]:
         with pytest.raises(NotApplicable):
-            cs.net(build(name, params))
+            net(build(name, params))
 
 
 def test_rotations_are_exact():

@@ -11,10 +11,11 @@ import pytest
 import sympy as sp
 
 from renderers.geometry.camera import C45, OBLIQUE_VIEW, Camera
+from renderers.geometry.intervals import ray_interval, shapes
 from renderers.geometry.model import Circle, Cone, Cylinder, Mark, Polytope, Rim, Segment, Solid, Sphere
 from renderers.geometry.raycast import check_pieces, hidden_by_raycast, mesh
 from renderers.geometry.scene import anchor_problem, fit_points, scene, solid_strokes
-from renderers.geometry.visibility import View, hidden, pieces, ray_interval, shapes, silhouettes
+from renderers.geometry.visibility import View, hidden, pieces, silhouettes
 from renderers.svg.physics import element_svg, scene_svg
 from renderers.svg.physics_labels import place_labels
 from renderers.svg.safe import SvgRenderer
