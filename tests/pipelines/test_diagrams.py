@@ -204,7 +204,7 @@ def test_kinds_config_key_and_bad_kind(tmp_path, ray_session):
     )
     assert bad.exit_code != 0 and "bst" in str(bad.exception)  # the allowed kinds are named
     images = CliRunner().invoke(cli, ["physics", "--num", "2", "--out", str(tmp_path / "y"), "--images", "x"])
-    assert images.exit_code != 0 and "do not apply" in images.output
+    assert images.exit_code != 0 and "--images does not apply" in images.output
 
 
 def test_mask_covers_exactly_the_changed_elements(stages):
