@@ -15,6 +15,7 @@ from renderers.geometry import measure as ms
 from renderers.geometry.construction import SphereOutline
 from renderers.geometry.model import Mark, Patch, Polytope, Segment, as_float
 from renderers.geometry.nets import net
+from renderers.geometry.rotations import rotate, rotated
 from renderers.geometry.solids import SOLIDS, build, sample
 from renderers.geometry.spheres import circumscribed_sphere, inscribed_sphere
 from synth.sampling import NotApplicable
@@ -269,22 +270,22 @@ def test_rotations_are_exact():
     cube = build("cube", {"a": 2})
     s = cube
     for _ in range(4):
-        s = cs.rotated(s, "AB", 90)
+        s = rotated(s, "AB", 90)
     assert s.points == cube.points
-    once = cs.rotate(cube, "AB", 90)
+    once = rotate(cube, "AB", 90)
     assert once.solid.points["D"] == (0, 0, 2) and once.solid.points["A1"] == (0, -2, 0)
     assert once.strokes[0].role == "axis"
-    turned = cs.rotated(cube, "axis:z", 90)
+    turned = rotated(cube, "axis:z", 90)
     assert {p for p in turned.points.values()} == {p for p in cube.points.values()}
     with pytest.raises(NotApplicable):
-        cs.rotated(once.solid, "axis:z", 90)  # off its base: no vertical axis
+        rotated(once.solid, "axis:z", 90)  # off its base: no vertical axis
     tet = build("tetrahedron", {"regular": 1, "a": 2})
-    s = cs.rotated(tet, "AD", 180)
-    s = cs.rotated(s, "AD", 180)
+    s = rotated(tet, "AD", 180)
+    s = rotated(s, "AD", 180)
     assert all(
         sp.simplify(x - y) == 0 for v in tet.points for x, y in zip(s.points[v], tet.points[v], strict=True)
     )
-    cone = cs.rotated(build("cone", {"r": 1, "h": 2}), "AB", 90)
+    cone = rotated(build("cone", {"r": 1, "h": 2}), "AB", 90)
     assert cone.points["P"] == (0, -2, 0)
 
 
