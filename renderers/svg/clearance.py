@@ -9,11 +9,9 @@ else drawn there (an edge, an outline, a tick, another shape's border). A white 
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import tostring
-
 import numpy as np
 
-from renderers.svg.safe import SvgRenderer, _local, parse
+from renderers.svg.safe import SvgRenderer, _local, parse, serialize
 from renderers.svg.text import text_boxes
 
 INK = 80  # a channel this far from the box's median colour is a stroke, not the plain ground
@@ -27,7 +25,7 @@ def without_text(svg: str | bytes) -> bytes:
         for child in list(parent):
             if _local(child.tag) == "text":
                 parent.remove(child)
-    return tostring(root, encoding="utf-8")
+    return serialize(root)
 
 
 def crowded_texts(renderer: SvgRenderer, svg: str | bytes, size: tuple[int, int]) -> list[tuple[str, int]]:

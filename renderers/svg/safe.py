@@ -36,8 +36,17 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 MAX_BYTES = 4_000_000
 MAX_PIXELS = 16_000_000  # output and embedded images alike
-register_namespace("", SVG_NS)  # serialise as plain <svg>, not <ns0:svg>
-register_namespace("xlink", XLINK_NS)
+
+
+def serialize(root: Element) -> bytes:
+    """UTF-8 bytes of an SVG tree with plain ``<svg>`` tags. The prefixes live in ElementTree's
+    process-wide table, which other libraries rewrite on import (svgpathtools, which build123d
+    imports, maps the SVG namespace to ``svg:``), so they are set again right before writing."""
+    register_namespace("", SVG_NS)  # plain <svg>, not <ns0:svg> or <svg:svg>
+    register_namespace("xlink", XLINK_NS)
+    return tostring(root, encoding="utf-8")
+
+
 STRIPPED = {"script", "foreignObject", "iframe", "embed", "object", "audio", "video", "handler", "listener"}
 DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,", re.I)
 _URL = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.I)
@@ -153,7 +162,7 @@ def sanitize(svg: str | bytes, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
     w, h = intrinsic_size(root)
     if w * h > max_pixels:
         raise UnsafeSvg(f"SVG of {w:.0f}x{h:.0f} pixels exceeds the cap of {max_pixels}")
-    return tostring(root, encoding="utf-8")
+    return serialize(root)
 
 
 def _refuse_fetch(url: str, *args, **kwargs):
@@ -261,7 +270,7 @@ def isolate(svg: str | bytes, keep: set[str]) -> bytes:
     for child in list(root):
         if not prune(child):
             root.remove(child)
-    return tostring(root, encoding="utf-8")
+    return serialize(root)
 
 
 def alpha_box(rgba: np.ndarray) -> list[float] | None:

@@ -141,3 +141,13 @@ def test_isolate_keeps_only_the_named_elements():
     alpha = r.rgba(isolate(OK, {"c"}))[..., 3]
     assert alpha[15, 30] > 0 and alpha[10, 10] == 0
     assert not np.any(r.rgba(isolate(OK, set()))[..., 3])
+
+
+def test_output_keeps_plain_tags_when_another_library_renames_the_namespace():
+    """svgpathtools (imported by build123d) maps the SVG namespace to ``svg:`` process-wide; our
+    output must not change with what else a worker imported."""
+    from xml.etree.ElementTree import register_namespace
+
+    register_namespace("svg", "http://www.w3.org/2000/svg")
+    clean = sanitize(_svg('<rect width="9" height="9"/>')).decode()
+    assert clean.startswith("<svg ") and "<rect " in clean and "svg:" not in clean
