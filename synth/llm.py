@@ -497,10 +497,14 @@ class LlmStage:
         unit's last answers come (retries, long answers), the next unit's requests go out, so a
         worker's requests in flight do not drain at every unit boundary. The client's semaphore
         still bounds them; its counts are per thread, so per unit."""
-        if type(self).ask is LlmStage.ask:  # a stage of its own process_batch: maybe not thread-safe
-            return 1
-        unit = self.cfg.runtime.unit_size if hasattr(self, "cfg") else self.llm_cfg.concurrency
-        return -(-self.llm_cfg.concurrency // unit) + 1
+        if type(self).ask is LlmStage.ask and type(self).submit_batch is LlmStage.submit_batch:
+            return 1  # a stage of its own process_batch: maybe not thread-safe
+        return -(-self.llm_cfg.concurrency // max(1, self.requests_per_unit)) + 1
+
+    @property
+    def requests_per_unit(self) -> int:
+        """Requests one unit sends: a request per row unless the stage shares them."""
+        return self.cfg.runtime.unit_size if hasattr(self, "cfg") else self.llm_cfg.concurrency
 
     def ask(self, rows: list[Row]) -> list[Job]:
         """The requests for live rows (rows with nothing to ask are left as they are, or marked)."""

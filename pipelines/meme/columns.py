@@ -25,7 +25,7 @@ class WriteRow(Stage):
 
     name = "rows"
     resources: ClassVar = Resources(cpus=1)
-    reads = ("_g", "_kind", "meta", "scores")
+    reads = ("_g", "_group", "_kind", "meta")
     writes = ("instruction", "instructions", "language", "source_image", "target_image", "aux_images", "width",
               "height", "texts", "cot", "spec", "license", "meta")  # fmt: skip
 

@@ -3,7 +3,6 @@ language and style draws."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -14,14 +13,13 @@ import numpy as np
 
 from pipelines.meme.config import MemeConfig
 from pipelines.meme.regions import Box
-from renderers.meme import Caption, CaptionFitError, Meme, MemeFonts, draw_meme
-from synth.fonts import FontFace, FontRegistry, draws, face_digest
+from renderers.meme import Caption, Meme, MemeFonts, draw_meme
+from synth.fonts import FontFace, FontRegistry, face_digest
 from synth.identity import digest, sample_rng
 from synth.sampling import choice
 from synth.stage import Row
 
 Group = dict[str, Any]
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 class Memo:
@@ -82,11 +80,6 @@ class Drawer:
             Caption(c[language], c["placement"], named[c["region"]] if c["placement"] == "label" else None)
             for c in plan["captions"]
         ]
-        for c in captions:  # untrusted text (an LLM's): a glyph the face lacks would draw as a box
-            face = self.fonts[style].cjk if _HAN.search(c.text) else self.fonts[style].latin
-            shown = c.text.upper() if style == "classic" else c.text
-            if not draws(face.path, face.index, shown):
-                raise CaptionFitError(f"{face.name} cannot draw every character of {shown!r}")
         return draw_meme(template, captions, style, self.fonts[style], max_lines=self.cfg.max_lines,
                          size_ratio=self.cfg.size_ratio, min_size_ratio=self.cfg.min_size_ratio)  # fmt: skip
 

@@ -54,11 +54,9 @@ class Joke(LlmStage, Stage):
         self.memo = Memo(256)
 
     @property
-    def units_in_flight(self) -> int:
-        """As for every LLM stage: enough units at once to keep ``llm.concurrency`` requests in
-        flight (the memo is thread-safe; a plan's rows ask once)."""
-        per_unit = max(1, self.cfg.runtime.unit_size // max(1, len(self.cfg.rows)))
-        return -(-self.llm_cfg.concurrency // per_unit) + 1
+    def requests_per_unit(self) -> int:
+        """One request per plan, shared by the plan's rows (the memo is thread-safe)."""
+        return max(1, self.cfg.runtime.unit_size // max(1, len(self.cfg.rows)))
 
     def request(self, row: Row) -> Request:
         j, g = self.cfg.joke, row["_g"]

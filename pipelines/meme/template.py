@@ -43,9 +43,10 @@ class Detect(Stage):
     def setup(self) -> None:
         self.ocr = make_ocr(self.cfg.verify.ocr)
         self.memo = Memo()
-        self.drawer = Drawer(self.cfg)
         s = self.cfg.sources
-        self.photos = None if self.cfg.inputs else PhotoPool(s.images, s.image_column, s.caption_column)
+        if not self.cfg.inputs:  # --num: photos captioned with bundled plans, so the faces too
+            self.photos = PhotoPool(s.images, s.image_column, s.caption_column)
+            self.drawer = Drawer(self.cfg)
 
     def process_row(self, row: Row) -> Row:
         g = row["_g"] = self.memo.get(row["_group"], lambda: self.group(row))

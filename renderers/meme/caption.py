@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from renderers.text.layout import _NO_LINE_START, load_font, tokenize
-from synth.fonts import FontFace
+from renderers.text.layout import NO_LINE_START, load_font, tokenize
+from synth.fonts import FontFace, draws
 
 PLACEMENTS = ("top", "bottom", "label")
 STYLES = ("classic", "modern")
@@ -73,7 +73,7 @@ def _tokens(text: str) -> list[str]:
     """Words, single CJK characters and spaces; closing punctuation glued to what it closes."""
     out: list[str] = []
     for tok in tokenize(text):
-        if tok in _NO_LINE_START and out and not out[-1].isspace():
+        if tok in NO_LINE_START and out and not out[-1].isspace():
             out[-1] += tok
         else:
             out.append(tok)
@@ -200,6 +200,8 @@ def _fit_block(
     text = " ".join(text.split())
     text = text.upper() if look.upper else text
     face = fonts.cjk if _HAN.search(text) else fonts.latin
+    if not draws(face.path, face.index, text):  # captions may come from an LLM: never draw boxes
+        raise CaptionFitError(f"{face.name} cannot draw every character of {text!r}")
     size, lines = fit(text, face, width, *sizes, max_lines, look.stroke_ratio, height)
     return _Block(face, size, lines, look)
 

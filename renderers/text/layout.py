@@ -13,7 +13,7 @@ from PIL import ImageFont
 
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")
-_NO_LINE_START = set("，。、！？；：）》」』”’〉】,.!?;:)%")
+NO_LINE_START = set("，。、！？；：）》」』”’〉】,.!?;:)%")
 
 
 @functools.lru_cache(maxsize=512)
@@ -44,7 +44,7 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]
         else:
             new = [token]
             # closing punctuation never starts a line: carry tokens down until it would not
-            while new[0] in _NO_LINE_START and len([t for t in current if t != " "]) > 1:
+            while new[0] in NO_LINE_START and len([t for t in current if t != " "]) > 1:
                 carried = current.pop()
                 if carried != " ":
                     new.insert(0, carried)
