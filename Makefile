@@ -13,7 +13,7 @@ LLM_STAMP := $(LLM_VENV)/.installed
 
 setup: sysdeps venv
 
-# System packages: Python's venv, Graphviz, Cairo (SVG rendering), fontconfig with Latin and CJK fonts (and the meme faces: Bebas Neue, Smiley Sans), Tesseract (an optional OCR backend).
+# System packages: Python's venv, Graphviz, Cairo (SVG rendering), fontconfig with Latin and CJK fonts (and the meme faces: Bebas Neue, Smiley Sans), Tesseract (an optional OCR backend), Mesa's EGL and software rasteriser (pyrender's offscreen mesh renders).
 sysdeps:
 	@missing=""; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv python3-pip"; \
@@ -27,6 +27,9 @@ sysdeps:
 	fc-list 2>/dev/null | grep -qi "bebas neue" || missing="$$missing fonts-bebas-neue"; \
 	fc-list 2>/dev/null | grep -qi "smiley sans" || missing="$$missing fonts-smiley-sans"; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-chi-sim"; \
+	ldconfig -p | grep -q "libEGL.so.1 " || missing="$$missing libegl1"; \
+	ldconfig -p | grep -q libEGL_mesa || missing="$$missing libegl-mesa0"; \
+	ls /usr/lib/*/dri/swrast_dri.so >/dev/null 2>&1 || missing="$$missing libgl1-mesa-dri"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \

@@ -20,6 +20,7 @@ MODULES = {
     "cs_diagram": "pipelines.cs_diagram",
     "geometry": "pipelines.geometry",
     "meme": "pipelines.meme",
+    "cad": "pipelines.cad",
     "caption": "pipelines.caption",
     "translate": "pipelines.translate",
     "rewrite": "pipelines.rewrite",

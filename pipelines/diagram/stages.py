@@ -299,7 +299,10 @@ class DrawDiagram(Stage):
                 problem = "the edit changed nothing in the drawing"
             if problem is None and scope is not None and not ids <= scope:
                 problem = f"elements outside the edit's scope changed: {sorted(ids - scope)[:6]}"
-            boxes = changed_boxes(self.renderer, svgs, ids, size)
+            if all(hasattr(d, "boxes_of") for d in drawings):  # a drawing that knows its geometry
+                boxes = [b for d in drawings for b in d.boxes_of(ids)]
+            else:
+                boxes = changed_boxes(self.renderer, svgs, ids, size)
             mask = boxes_mask(image.shape[:2], boxes, cfg.render.mask_dilate)
             text = kind.instruct(edit)
             meta.update(op=edit["op"], changed=sorted(ids))
@@ -315,6 +318,9 @@ class DrawDiagram(Stage):
                 _mask=mask,
             )
             row["scores"] = {"changed_elements": float(len(ids))}
+        measures = getattr(drawings[-1], "measures", None)  # what a kind's verify measured
+        if measures:
+            row["scores"] = {**(row.get("scores") or {}), **measures}
         if problem:  # rejected by the decision, whatever the thresholds
             meta["structure_problem"] = problem
         row["meta"] = meta
@@ -322,10 +328,14 @@ class DrawDiagram(Stage):
 
 
 def build_stages(
-    cfg: DiagramConfig, kinds: dict[str, Kind], prefix: str, domain: str = "science"
+    cfg: DiagramConfig,
+    kinds: dict[str, Kind],
+    prefix: str,
+    domain: str = "science",
+    decision: Decision = DECISION,
 ) -> list[Stage]:
     return [
         DrawDiagram(cfg, kinds, prefix, domain),
         VerifyDiagram(cfg.verify.ocr),
-        Decide(DECISION, cfg.thresholds),
+        Decide(decision, cfg.thresholds),
     ]

@@ -110,12 +110,12 @@ def _tally(rows: list[tuple]) -> list[dict]:
     return [{**dict(row), "count": n} for row, n in sorted(counts.items())]
 
 
-def facts(part: Shape, spec: dict | None = None) -> dict:
+def facts(part: Shape, spec: dict | None = None, axes: list[HoleAxis] | None = None) -> dict:
     """What the B-rep says: volume (mm^3), faces, bounding box size (x, y, z), holes by diameter,
     blind holes and counterbores; every number read from the solid, none from the spec (spec only
-    labels the kind)."""
+    labels the kind). ``axes``: hole_axes(part), when already found (it grows with holes x faces)."""
     bb = part.bounding_box()
-    axes = hole_axes(part)
+    axes = hole_axes(part) if axes is None else axes
     out = {
         "kind": spec["kind"] if spec else None,
         "solids": len(part.solids()),

@@ -1,31 +1,64 @@
-"""Engineering line drawings of projected views with Pillow: one view, or a multi-view sheet.
+"""Engineering line drawings of a part's views as SVG: one view, or a multi-view sheet.
 
 Conventions (ISO 128 / ASME Y14.3, Y14.2): visible edges thick and solid, hidden edges thin and
-dashed, centre lines thin long-dash-dot crossing at a dash. Pillow has no dash pattern, so dashes
-are cut here from the polyline's arc length; touching strokes are chained first so that a
-pattern runs on round a corner instead of restarting on every short HLR piece.
+dashed, centre lines thin long-dash-dot crossing at a long dash. Touching strokes are chained
+first so that a dash pattern runs on round a corner instead of restarting on every short HLR
+piece.
 
 A sheet places front, top and right views at ONE scale, aligned (front and top share x, front and
 right share z) in third angle (top above front, right view to its right) or first angle (top below
-front, right view to its left); the isometric goes in the free quadrant at its own scale. Every
-view is drawn inside its own box (drawn on a crop, pasted back), and the layout never depends on
-`omit`, so a sheet with one view left out equals the full sheet outside that view's box.
+front, right view to its left); the isometric goes in the free quadrant at its own scale. The
+layout is computed from the bounds of every drawing of a pair (:func:`sheet_layout` takes them
+all), so a part and its edit, or a sheet and the same sheet with a view left out, share every
+unchanged pixel.
+
+Each chained stroke is one SVG element whose id is a digest of its role and points, so the
+elements two drawings do not share are exactly the changed strokes (the edit mask). Coordinates
+are pixels, y down; a view-plane point (u, v) in mm goes to (ox + u * scale, oy - v * scale).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
+from dataclasses import dataclass
+from html import escape
 
 import numpy as np
-from PIL import Image, ImageDraw
 
+from renderers.cad.part import Mark, PartViews
 from renderers.cad.views import Stroke
+from renderers.svg.text import advance
 
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, Pillow style (x1, y1 exclusive)
-Mark = tuple[np.ndarray, np.ndarray]
-MARGIN, GAP = 24, 40  # px: sheet border, and the space between neighbouring views
+ORTHO = ("front", "top", "right")
+TITLES = {"front": "FRONT", "top": "TOP", "right": "RIGHT", "iso": "ISOMETRIC"}
+MARGIN, GAP = 24, 48  # px: sheet border, and the space between neighbouring views
+TITLE_H, TITLE_SIZE = 30, 17  # px below a view kept for its title, and the title's font size
 ISO_SHARE = 0.35  # the free quadrant gets at least this share of each side when an iso is drawn
-BLACK, WHITE = (0, 0, 0), (255, 255, 255)
+# role -> (stroke width px, dash pattern px or None), at a 1024 px sheet; scaled with the sheet
+STYLE = {"visible": (2.2, None), "hidden": (1.3, (6.0, 4.0)), "centre": (0.9, (16.0, 3.0, 3.0, 3.0))}
+INK, FONT = "#111111", "DejaVu Sans"
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a view goes: ``scale`` px per mm, view-plane (0, 0) at pixel (ox, oy), drawn
+    inside ``box``."""
+
+    scale: float
+    ox: float
+    oy: float
+    box: Box
+
+    def px(self, pts: np.ndarray) -> np.ndarray:
+        """(N, 2) view-plane mm -> (N, 2) pixels."""
+        return np.column_stack([self.ox + pts[:, 0] * self.scale, self.oy - pts[:, 1] * self.scale])
+
+    def centre(self, size: tuple[int, int]) -> tuple[float, float]:
+        """The view-plane point at the canvas centre (a camera's centre for a shaded render)."""
+        return (size[0] / 2 - self.ox) / self.scale, (self.oy - size[1] / 2) / self.scale
 
 
 def chain(lines: list[np.ndarray], tol: float = 1e-3) -> list[np.ndarray]:
@@ -68,176 +101,232 @@ def chain(lines: list[np.ndarray], tol: float = 1e-3) -> list[np.ndarray]:
     return out
 
 
-def _piece(pts: np.ndarray, cum: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """The part of a polyline between arc lengths lo and hi."""
-    inner = pts[(cum > lo) & (cum < hi)]
-    a = np.array([np.interp(lo, cum, pts[:, 0]), np.interp(lo, cum, pts[:, 1])])
-    b = np.array([np.interp(hi, cum, pts[:, 0]), np.interp(hi, cum, pts[:, 1])])
-    return np.vstack([a, inner, b])
-
-
-def dashes(pts: np.ndarray, pattern: tuple[float, ...], start: float = 0.0) -> list[np.ndarray]:
-    """The 'on' pieces of a polyline under a repeating (on, off, on, off, ...) pattern whose
-    first period begins at arc length `start` (<= 0)."""
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
-    total, period = float(cum[-1]), float(sum(pattern))
-    ons, pos = [], 0.0
-    for i, length in enumerate(pattern):
-        if i % 2 == 0:
-            ons.append((pos, pos + length))
-        pos += length
-    out, s = [], start
-    while s < total:
-        for a, b in ons:
-            lo, hi = max(s + a, 0.0), min(s + b, total)
-            if hi > lo:
-                out.append(_piece(pts, cum, lo, hi))
-        s += period
-    return out
-
-
-def _polyline(draw: ImageDraw.ImageDraw, pts: np.ndarray, width: int) -> None:
-    draw.line(
-        [(float(x), float(y)) for x, y in pts], fill=BLACK, width=width, joint="curve" if width > 1 else None
-    )
-
-
-def draw_view(
-    strokes: list[Stroke],
-    marks: list[Mark],
-    box_px: Box,
-    scale: float,
-    centre_mm: tuple[float, float],
-    image: Image.Image | None = None,
-    line_px: float = 2.0,
-) -> Image.Image:
-    """Draw one view into box_px of image (a new white image reaching box_px when None), the
-    view-plane point centre_mm at the box's centre, `scale` px per mm, y up; returns the image.
-    Nothing is drawn outside the box."""
-    if image is None:
-        image = Image.new("RGB", (box_px[2], box_px[3]), WHITE)
-    x0, y0, x1, y1 = box_px
-    tile = image.crop(box_px)
-    draw = ImageDraw.Draw(tile)
-    cx, cy = (x1 - x0) / 2, (y1 - y0) / 2
-
-    def px(p: np.ndarray) -> np.ndarray:
-        return np.column_stack([cx + (p[:, 0] - centre_mm[0]) * scale, cy - (p[:, 1] - centre_mm[1]) * scale])
-
-    thick, thin = max(1, round(line_px)), max(1, round(line_px * 0.5))
-    hidden = chain([px(s.points) for s in strokes if not s.visible])
-    for line in hidden:
-        for piece in dashes(line, (4 * line_px + 2, 2 * line_px + 1)):
-            _polyline(draw, piece, thin)
-    for line in chain([px(s.points) for s in strokes if s.visible]):
-        _polyline(draw, line, thick)
-    long_dash, gap, dot = 6 * line_px + 6, 2 * line_px + 1, line_px + 1
-    pattern = (long_dash, gap, dot, gap)
-    for a, b in marks:
-        line = px(np.array([a, b], dtype=np.float64))
-        half = float(np.hypot(*(line[1] - line[0]))) / 2  # centre a long dash on the midpoint
-        first = half - long_dash / 2
-        start = first - math.ceil(first / sum(pattern)) * sum(pattern)
-        for piece in dashes(line, pattern, start):
-            _polyline(draw, piece, thin)
-    image.paste(tile, box_px[:2])
-    return image
-
-
-def content_bounds(strokes: list[Stroke], marks: list[Mark]) -> tuple[float, float, float, float]:
+def content_bounds(strokes: list[Stroke], marks: list[Mark]) -> Box:
     """(xmin, ymin, xmax, ymax) in mm of everything a view draws: strokes and centre lines."""
     pts = np.vstack([s.points for s in strokes] + [np.array(m, dtype=np.float64) for m in marks])
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
-def _box(x_lo: float, y_top: float, w: float, h: float, pad: int) -> Box:
+def union_bounds(parts: list[PartViews], view: str, visible_only: bool = False) -> Box:
+    """A view's content bounds over every part of a pair (or more)."""
+    boxes = [
+        content_bounds([s for s in p.strokes[view] if s.visible or not visible_only], p.marks.get(view, []))
+        for p in parts
+    ]
     return (
-        math.floor(x_lo) - pad,
-        math.floor(y_top) - pad,
-        math.ceil(x_lo + w) + pad + 1,
-        math.ceil(y_top + h) + pad + 1,
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
     )
 
 
-def _fit(
-    image: Image.Image, strokes: list[Stroke], marks: list[Mark], region: Box, cap: float, line_px: float
-) -> Box:
-    """Draw a view centred in region at the largest scale (at most cap) that fits; its box."""
-    xa, ya, xb, yb = content_bounds(strokes, marks)
-    pad = math.ceil(line_px) + 2
-    room_w, room_h = region[2] - region[0] - 2 * pad - 2, region[3] - region[1] - 2 * pad - 2
-    scale = min(cap, room_w / max(xb - xa, 1e-9), room_h / max(yb - ya, 1e-9))
+def _centred(bounds: Box, region: Box, cap: float) -> Place:
+    """A view centred in region at the largest scale (at most cap) that fits."""
+    xa, ya, xb, yb = bounds
+    scale = min(
+        cap, (region[2] - region[0]) / max(xb - xa, 1e-9), (region[3] - region[1]) / max(yb - ya, 1e-9)
+    )
     w, h = (xb - xa) * scale, (yb - ya) * scale
-    left, top = (region[0] + region[2] - w) / 2, (region[1] + region[3] - h) / 2  # px of (xa, yb)
-    box = _box(left, top, w, h, pad)
-    centre = (xa + ((box[0] + box[2]) / 2 - left) / scale, yb - ((box[1] + box[3]) / 2 - top) / scale)
-    draw_view(strokes, marks, box, scale, centre, image, line_px)
-    return box
+    left, top = (region[0] + region[2] - w) / 2, (region[1] + region[3] - h) / 2
+    return Place(scale, left - xa * scale, top + yb * scale, (left, top, left + w, top + h))
 
 
-def single(strokes: list[Stroke], marks: list[Mark], size: tuple[int, int] = (768, 768)) -> np.ndarray:
-    """One view centred and scaled to fit, as an RGB uint8 array (white paper, black lines)."""
-    image = Image.new("RGB", size, WHITE)
-    line_px = max(1.0, round(min(size) / 400))
-    _fit(image, strokes, marks, (MARGIN, MARGIN, size[0] - MARGIN, size[1] - MARGIN), math.inf, line_px)
-    return np.asarray(image)
+def single_layout(parts: list[PartViews], view: str, size: tuple[int, int], title: bool) -> dict[str, Place]:
+    """One view centred and scaled to fit the canvas (room kept for its title when drawn)."""
+    w, h = size
+    region = (MARGIN, MARGIN, w - MARGIN, h - MARGIN - (TITLE_H if title else 0))
+    return {view: _centred(union_bounds(parts, view, view == "iso"), region, math.inf)}
 
 
-def sheet(
-    views: dict[str, list[Stroke]],
-    marks: dict[str, list],
-    angle: str = "third",
-    size: tuple[int, int] = (1024, 768),
-    with_iso: bool = True,
-    omit: str | None = None,
-) -> tuple[np.ndarray, dict[str, Box]]:
-    """A multi-view sheet (see the module docstring) and each drawn view's pixel box. The iso is
-    drawn from its visible strokes only, as pictorials are. Deterministic bytes."""
+def _extents(
+    parts: list[PartViews], with_iso: bool
+) -> tuple[dict[str, Box], tuple[float, float], tuple[float, float]]:
+    """The orthographic views' union bounds, and the sheet's two columns and two rows (mm)."""
+    cb = {v: union_bounds(parts, v) for v in ORTHO}
+    wx = max(cb["front"][2], cb["top"][2]) - min(cb["front"][0], cb["top"][0])  # model x
+    hz = max(cb["front"][3], cb["right"][3]) - min(cb["front"][1], cb["right"][1])  # model z
+    wy, hy = cb["right"][2] - cb["right"][0], cb["top"][3] - cb["top"][1]
+    col_b, row_t = (max(wy, ISO_SHARE * (wx + wy)), max(hy, ISO_SHARE * (hz + hy))) if with_iso else (wy, hy)
+    return cb, (wx, col_b), (hz, row_t)
+
+
+def sheet_extent(parts: list[PartViews], with_iso: bool = True) -> tuple[float, float]:
+    """(width, height) in mm of a sheet's views, without gaps: what its canvas's aspect follows."""
+    _, cols, rows = _extents(parts, with_iso)
+    return sum(cols), sum(rows)
+
+
+def sheet_layout(
+    parts: list[PartViews], angle: str, size: tuple[int, int], with_iso: bool = True
+) -> dict[str, Place]:
+    """Front, top and right views at one scale, aligned per the projection angle, and the iso in
+    the free quadrant (see the module docstring)."""
     if angle not in ("third", "first"):
         raise ValueError(f"angle must be 'third' or 'first', got {angle!r}")
     width, height = size
-    line_px = max(1.0, round(min(size) / 400))
-    pad = math.ceil(line_px) + 2
-    cb = {v: content_bounds(views[v], marks.get(v, [])) for v in ("front", "top", "right")}
+    cb, (wx, col_b), (hz, row_t) = _extents(parts, with_iso)
     col_a = (min(cb["front"][0], cb["top"][0]), max(cb["front"][2], cb["top"][2]))  # model x
     row_f = (min(cb["front"][1], cb["right"][1]), max(cb["front"][3], cb["right"][3]))  # model z
-    wx, hz = col_a[1] - col_a[0], row_f[1] - row_f[0]
     wy, hy = cb["right"][2] - cb["right"][0], cb["top"][3] - cb["top"][1]
-    iso = with_iso and "iso" in views
-    col_b, row_t = (max(wy, ISO_SHARE * (wx + wy)), max(hy, ISO_SHARE * (hz + hy))) if iso else (wy, hy)
-    scale = min((width - 2 * MARGIN - GAP) / (wx + col_b), (height - 2 * MARGIN - GAP) / (hz + row_t))
+    room_w = width - 2 * MARGIN - GAP
+    room_h = height - 2 * MARGIN - GAP - 2 * TITLE_H
+    scale = min(room_w / (wx + col_b), room_h / (hz + row_t))
     third = angle == "third"
     # the front view sits in the corner opposite the free quadrant: bottom-left (third), top-right (first)
     fx = MARGIN if third else width - MARGIN - wx * scale
-    fy = height - MARGIN - hz * scale if third else MARGIN
+    fy = height - MARGIN - TITLE_H - hz * scale if third else MARGIN
     rx = fx + wx * scale + GAP if third else fx - GAP - wy * scale
-    ty = fy - GAP - hy * scale if third else fy + hz * scale + GAP
-    # view -> (pixel x of model x-min of the view's column, pixel y of the row's top, bounds used)
-    place = {
-        "front": (fx, fy, (col_a[0], row_f[1])),
-        "top": (fx, ty, (col_a[0], cb["top"][3])),
-        "right": (rx, fy, (cb["right"][0], row_f[1])),
+    ty = fy - GAP - TITLE_H - hy * scale if third else fy + hz * scale + TITLE_H + GAP
+    # view -> (pixel x of the column's model x-min, pixel y of the row's top, (x-min, y-max) in mm)
+    corner = {
+        "front": (fx, fy, col_a[0], row_f[1]),
+        "top": (fx, ty, col_a[0], cb["top"][3]),
+        "right": (rx, fy, cb["right"][0], row_f[1]),
     }
-    image = Image.new("RGB", size, WHITE)
-    boxes: dict[str, Box] = {}
-    for view, (ox, oy, (xmin, ymax)) in place.items():
+    places = {}
+    for view, (px0, py0, xmin, ymax) in corner.items():
+        ox, oy = px0 - xmin * scale, py0 + ymax * scale
         xa, ya, xb, yb = cb[view]
-        box = _box(
-            ox + (xa - xmin) * scale, oy + (ymax - yb) * scale, (xb - xa) * scale, (yb - ya) * scale, pad
+        places[view] = Place(
+            scale, ox, oy, (ox + xa * scale, oy - yb * scale, ox + xb * scale, oy - ya * scale)
         )
-        boxes[view] = box
-        if view != omit:
-            centre = (
-                xmin + ((box[0] + box[2]) / 2 - ox) / scale,
-                ymax - ((box[1] + box[3]) / 2 - oy) / scale,
-            )
-            draw_view(views[view], marks.get(view, []), box, scale, centre, image, line_px)
-    if iso:
+    if with_iso:
         free_x = (rx, width - MARGIN) if third else (MARGIN, fx - GAP)
-        free_y = (MARGIN, fy - GAP) if third else (fy + hz * scale + GAP, height - MARGIN)
-        region = (math.ceil(free_x[0]), math.ceil(free_y[0]), math.floor(free_x[1]), math.floor(free_y[1]))
-        strokes = [s for s in views["iso"] if s.visible]
-        target = image if omit != "iso" else Image.new("RGB", size, WHITE)
-        boxes["iso"] = _fit(target, strokes, marks.get("iso", []), region, scale, line_px)
-    return np.asarray(image), boxes
+        free_y = (
+            (MARGIN, fy - GAP - TITLE_H)
+            if third
+            else (fy + hz * scale + TITLE_H + GAP, height - MARGIN - TITLE_H)
+        )
+        region = (free_x[0], free_y[0], free_x[1], free_y[1])
+        places["iso"] = _centred(union_bounds(parts, "iso", visible_only=True), region, scale)
+    return places
+
+
+def _f(v: float) -> str:
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def _pts(points: np.ndarray) -> str:
+    return " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.tobytes() if isinstance(p, np.ndarray) else repr(p).encode())
+    return h.hexdigest()[:12]
+
+
+def _line(view: str, role: str, pts: np.ndarray, k: float, offset: float | None = None) -> dict:
+    width, dash = STYLE[role]
+    pts = np.round(pts, 2) + 0.0
+    e = {
+        "id": f"{view}/{role}/{_digest(role, pts)}",
+        "role": role,
+        "width": round(width * k, 3),
+        "points": pts,
+    }
+    if dash:
+        e["dash"] = tuple(round(d * k, 3) for d in dash)
+        if offset is not None:
+            e["offset"] = round(offset, 3)
+    return e
+
+
+def _centre_line(view: str, a: np.ndarray, b: np.ndarray, k: float) -> dict:
+    """A centre line with a long dash centred on its midpoint."""
+    pts = np.array([a, b])
+    length = float(np.hypot(*(b - a)))
+    dash = [d * k for d in STYLE["centre"][1]]
+    return _line(view, "centre", pts, k, offset=(dash[0] / 2 - length / 2) % sum(dash))
+
+
+def view_elements(part: PartViews, view: str, place: Place, k: float, title: bool) -> list[dict]:
+    """A view's elements: hidden lines (not in the iso: pictorials show what is seen), visible
+    lines, centre lines and the title."""
+    strokes = part.strokes[view]
+    out = []
+    if view != "iso":
+        out += [
+            _line(view, "hidden", place.px(p), k) for p in chain([s.points for s in strokes if not s.visible])
+        ]
+    out += [_line(view, "visible", place.px(p), k) for p in chain([s.points for s in strokes if s.visible])]
+    if view != "iso":
+        for a, b in part.marks.get(view, []):
+            ab = place.px(np.array([a, b], dtype=np.float64))
+            out.append(_centre_line(view, ab[0], ab[1], k))
+    if title:
+        x0, _, x1, y1 = place.box
+        out.append(
+            {"id": f"{view}/title", "role": "title", "text": TITLES[view], "x": round((x0 + x1) / 2, 2),
+             "y": round(y1 + TITLE_H * 0.8, 2), "size": round(TITLE_SIZE * k, 2)}
+        )  # fmt: skip
+    return out
+
+
+def shade_element(view: str, png: bytes, box: tuple[int, int, int, int]) -> dict:
+    """A shaded render of the view (an RGBA PNG the size of ``box``, whole pixels) under its
+    lines."""
+    return {"id": f"{view}/shade", "role": "shade", "png": png, "box": box}
+
+
+def element_svg(e: dict) -> str:
+    role = e["role"]
+    if role == "title":
+        body = (
+            f'<text x="{_f(e["x"])}" y="{_f(e["y"])}" font-family="{FONT}" font-size="{_f(e["size"])}" '
+            f'text-anchor="middle" fill="{INK}">{escape(e["text"])}</text>'
+        )
+    elif role == "shade":
+        x0, y0, x1, y1 = e["box"]
+        data = base64.b64encode(e["png"]).decode()
+        body = (
+            f'<image x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" '
+            f'href="data:image/png;base64,{data}"/>'
+        )
+    else:
+        style = f'fill="none" stroke="{INK}" stroke-width="{_f(e["width"])}"'
+        if "dash" in e:  # butt caps: round ones would lengthen the dashes
+            style += f' stroke-dasharray="{" ".join(_f(d) for d in e["dash"])}"'
+            if e.get("offset"):
+                style += f' stroke-dashoffset="{_f(e["offset"])}"'
+        else:
+            style += ' stroke-linecap="round" stroke-linejoin="round"'
+        body = f'<polyline points="{_pts(e["points"])}" {style}/>'
+    return f'<g id="{escape(e["id"])}">{body}</g>'
+
+
+ORDER = {"shade": 0, "hidden": 1, "centre": 2, "visible": 3, "title": 4}
+
+
+def svg(elements: list[dict], size: tuple[int, int]) -> str:
+    """The drawing: white paper, then every element in a fixed order (shades, hidden, centre,
+    visible lines, titles; by id within a role), so a pair orders its shared elements alike."""
+    w, h = size
+    body = "".join(element_svg(e) for e in sorted(elements, key=lambda e: (ORDER[e["role"]], e["id"])))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+        f'<rect width="{w}" height="{h}" fill="white"/>{body}</svg>'
+    )
+
+
+def element_box(e: dict) -> list[float]:
+    """A conservative pixel box of what an element paints (stroke half-width and a pixel of
+    antialiasing beyond its points; a title's DejaVu advance and its ascent and descent)."""
+    if e["role"] == "shade":
+        return [float(v) for v in e["box"]]
+    if e["role"] == "title":
+        half = advance(e["text"], e["size"]) / 2 + 2
+        return [e["x"] - half, e["y"] - e["size"] - 2, e["x"] + half, e["y"] + 0.35 * e["size"] + 2]
+    pad = e["width"] / 2 + 1.5
+    lo, hi = e["points"].min(axis=0), e["points"].max(axis=0)
+    return [float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad)]
+
+
+def signature(e: dict) -> tuple:
+    """What an element draws, to compare across a pair."""
+    return tuple(
+        sorted((k, _digest(v) if isinstance(v, (np.ndarray, bytes)) else repr(v)) for k, v in e.items())
+    )

@@ -31,7 +31,7 @@ from OCP.TopAbs import TopAbs_EDGE
 from OCP.TopExp import TopExp_Explorer
 from OCP.TopoDS import TopoDS, TopoDS_Shape
 
-from renderers.cad.brep import hole_axes
+from renderers.cad.brep import HoleAxis, hole_axes
 
 # view -> (direction from the part toward the viewer, the image's x axis in model coordinates)
 VIEWS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
@@ -232,12 +232,15 @@ def _visible_first(strokes: list[Stroke], tol: float, step: float) -> list[Strok
     return out
 
 
-def centre_marks(part: Shape, view: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Centre-line segments (view-plane mm) for the part's holes: a cross on a hole seen end-on,
-    a line along the axis of a hole seen from the side; none for holes seen obliquely."""
+def centre_marks(
+    part: Shape, view: str, axes: list[HoleAxis] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Centre-line segments (view-plane mm) for the part's holes (``axes``: hole_axes(part), when
+    already found): a cross on a hole seen end-on, a line along the axis of a hole seen from the
+    side; none for holes seen obliquely."""
     toward, _, _ = frame(view)
     marks = []
-    for hole in hole_axes(part):
+    for hole in hole_axes(part) if axes is None else axes:
         d, p = np.array(hole.direction), np.array(hole.point)
         radius = (hole.counterbore[0] if hole.counterbore else hole.diameter) / 2
         over = MARK_OVERSHOOT[0] + MARK_OVERSHOOT[1] * radius

@@ -203,6 +203,10 @@ EXAMPLES = {
     "  synth meme --input memes/ --out out/meme_templates --set stages=[detect,remove]\n"
     "  synth meme --input out/meme_templates --out out/memes --set llm.base_url=http://127.0.0.1:8000/v1\n"
     "  synth meme --num 200 --out out/memes_demo --set stages=[detect,remove,render,verify]",
+    "cad": "synth cad --num 2000 --out out/cad\n"
+    "  synth cad --num 500 --out out/cad_edits --set tasks={edit:1}\n"
+    "  synth cad --num 500 --out out/cad_views --set tasks={edit:1} --set edits=[complete_view,complete_iso]\n"
+    "  synth cad --num 300 --out out/cad_und --set tasks={und:1} --set parts=[flange,housing]",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from build123d import export_step, import_step
-from PIL import Image
 
 from renderers.cad import (
     KINDS,
@@ -29,13 +28,12 @@ from renderers.cad import (
     facts,
     project,
     sample_spec,
-    sheet,
-    single,
 )
-from renderers.cad.drawing import chain, dashes
+from renderers.cad.drawing import ORTHO, chain, sheet_layout, single_layout, svg, view_elements
+from renderers.cad.part import views_of_shape
+from renderers.svg.safe import SvgRenderer
 
 SEEDS = range(10)
-ORTHO = ("front", "top", "right")
 
 
 @pytest.fixture(scope="module")
@@ -239,17 +237,27 @@ def test_centre_marks_cross_holes_seen_end_on():
     assert centre_marks(part, "iso") == []
 
 
-def test_chained_dashes_run_round_corners():
+def test_chained_strokes_run_round_corners():
     corner = [np.array([[0.0, 0.0], [7.0, 0.0]]), np.array([[7.0, 20.0], [7.0, 0.0]])]
     lines = chain(corner)
     assert len(lines) == 1 and lines[0].tolist() == [[0.0, 0.0], [7.0, 0.0], [7.0, 20.0]]
-    first = dashes(lines[0], (10.0, 5.0))[0]
-    assert first.tolist() == [[0.0, 0.0], [7.0, 0.0], [7.0, 3.0]]  # one dash across the corner
     twin = [np.array([[0.0, 0.0], [7.0, 0.0]]), np.array([[7.0, 0.0], [0.0, 0.0]])]
     assert len(chain(twin)) == 2  # a line never folds back over its twin
 
 
 # -- sheets --------------------------------------------------------------------------------------
+
+SIZE = (1024, 768)
+
+
+def render(pv, places, omit=None, title=True) -> np.ndarray:
+    elements = [e for v, p in places.items() if v != omit for e in view_elements(pv, v, p, 1.0, title)]
+    return SvgRenderer().rgb(svg(elements, SIZE), *SIZE)
+
+
+def _box(place) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = place.box
+    return int(x0) - 3, int(y0) - 3, int(np.ceil(x1)) + 3, int(np.ceil(y1)) + 3
 
 
 def _ink(img: np.ndarray, box) -> tuple[int, int, int, int]:
@@ -261,12 +269,13 @@ def _ink(img: np.ndarray, box) -> tuple[int, int, int, int]:
 
 def test_sheet_layout_omit_and_angles(parts):
     spec, part = parts["plate", 1]
-    views, marks = views_of(part)
-    full, boxes = sheet(views, marks, angle="third")
+    pv = views_of_shape(part, spec)
+    places = sheet_layout([pv], "third", SIZE)
+    full = render(pv, places)
     h, w, _ = full.shape
-    assert (w, h) == (1024, 768) and full.dtype == np.uint8
-    names = list(boxes)
+    names = list(places)
     assert sorted(names) == ["front", "iso", "right", "top"]
+    boxes = {v: _box(p) for v, p in places.items()}
     for i, a in enumerate(names):
         ax0, ay0, ax1, ay1 = boxes[a]
         assert 0 <= ax0 < ax1 <= w and 0 <= ay0 < ay1 <= h, a
@@ -274,36 +283,32 @@ def test_sheet_layout_omit_and_angles(parts):
             bx0, by0, bx1, by1 = boxes[b]
             assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, (a, b)
     for view in names:
-        part_sheet, again = sheet(views, marks, angle="third", omit=view)
-        assert again == boxes
+        part_sheet = render(pv, places, omit=view)
         x0, y0, x1, y1 = boxes[view]
         outside = np.ones((h, w), dtype=bool)
-        outside[y0:y1, x0:x1] = False
+        outside[y0 : y1 + 40, max(0, x0 - 60) : x1 + 60] = False  # the view and its title below it
         assert np.array_equal(part_sheet[outside], full[outside]), view
         assert (part_sheet[y0:y1, x0:x1] == 255).all() and (full[y0:y1, x0:x1] < 128).any(), view
     f, t, r = (boxes[v] for v in ORTHO)
     assert t[3] <= f[1] and r[0] >= f[2]  # third angle: top above, right view to the right
     assert _ink(full, f)[0] == _ink(full, t)[0] and _ink(full, f)[2] == _ink(full, t)[2]  # share x
     assert _ink(full, f)[1] == _ink(full, r)[1] and _ink(full, f)[3] == _ink(full, r)[3]  # share z
-    first, fb = sheet(views, marks, angle="first")
-    f, t, r = (fb[v] for v in ORTHO)
+    first = sheet_layout([pv], "first", SIZE)
+    f, t, r = (_box(first[v]) for v in ORTHO)
     assert t[1] >= f[3] and r[2] <= f[0]  # first angle: top below, right view to the left
-    assert not np.array_equal(first, full)
-    Image.fromarray(full).save("/tmp/cad_sheet.png")
-    iso = single([s for s in views["iso"] if s.visible], [])
-    assert iso.shape == (768, 768, 3) and (iso < 128).any()
-    Image.fromarray(iso).save("/tmp/cad_iso.png")
+    [iso] = single_layout([pv], "iso", SIZE, title=False).values()
+    assert 0 <= iso.box[0] < iso.box[2] <= SIZE[0] and 0 <= iso.box[1] < iso.box[3] <= SIZE[1]
 
 
 def test_sheet_scale_is_common_to_the_orthographic_views():
-    part = build(plate_spec(holes=False))  # an 80 x 50 x 10 box: each view is a rectangle
-    views, marks = views_of(part)
-    img, boxes = sheet(views, marks, with_iso=False)
-    assert "iso" not in boxes
-    f, t, r = (_ink(img, boxes[v]) for v in ORTHO)
+    pv = views_of_shape(build(plate_spec(holes=False)))  # an 80 x 50 x 10 box: each view a rectangle
+    places = sheet_layout([pv], "third", SIZE, with_iso=False)
+    assert "iso" not in places
+    img = render(pv, places)
+    f, t, r = (_ink(img, _box(places[v])) for v in ORTHO)
     width, depth, height = f[2] - f[0], t[3] - t[1], f[3] - f[1]
     same = np.subtract((t[2] - t[0], r[2] - r[0], r[3] - r[1]), (width, depth, height))
-    assert np.abs(same).max() <= 2  # px: lines are snapped to the pixel grid
+    assert np.abs(same).max() <= 1
     assert width / 80 == pytest.approx(depth / 50, abs=0.05) == pytest.approx(height / 10, abs=0.2)
 
 
@@ -311,23 +316,23 @@ def test_sheet_scale_is_common_to_the_orthographic_views():
 
 DETERMINISM = """
 import hashlib, sys, numpy as np
-from renderers.cad import VIEWS, build, centre_marks, project, sample_spec, sheet
-part = build(sample_spec(np.random.default_rng(3), "flange"))
-views = {v: project(part, v, smooth=v == "iso") for v in VIEWS}
-img, _ = sheet(views, {v: centre_marks(part, v) for v in VIEWS})
-sys.stdout.write(hashlib.sha256(img.tobytes()).hexdigest())
+from renderers.cad import build, sample_spec
+from renderers.cad.drawing import sheet_layout, svg, view_elements
+from renderers.cad.part import views_of_shape
+pv = views_of_shape(build(sample_spec(np.random.default_rng(3), "flange")))
+places = sheet_layout([pv], "third", (1024, 768))
+doc = svg([e for v, p in places.items() for e in view_elements(pv, v, p, 1.0, True)], (1024, 768))
+sys.stdout.write(hashlib.sha256(doc.encode()).hexdigest())
 """
 
 
 def test_determinism_in_process_and_across_processes():
     runs = []
     for _ in range(2):
-        part = build(sample_spec(np.random.default_rng(3), "flange"))
-        views, marks = views_of(part)
-        img, boxes = sheet(views, marks)
-        runs.append(
-            ({v: digest(s) for v, s in views.items()}, hashlib.sha256(img.tobytes()).hexdigest(), boxes)
-        )
+        pv = views_of_shape(build(sample_spec(np.random.default_rng(3), "flange")))
+        places = sheet_layout([pv], "third", SIZE)
+        doc = svg([e for v, p in places.items() for e in view_elements(pv, v, p, 1.0, True)], SIZE)
+        runs.append(({v: digest(s) for v, s in pv.strokes.items()}, hashlib.sha256(doc.encode()).hexdigest()))
     assert runs[0] == runs[1]
     root = Path(__file__).resolve().parents[2]
     child = subprocess.run(
