@@ -31,6 +31,8 @@ from synth.identity import digest
 from synth.pipeline import Unit
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+#: What ``synth cad`` reads: B-rep STEP files and STL/OBJ meshes (every reader takes ``suffixes``).
+CAD_SUFFIXES = (".step", ".stp", ".stl", ".obj")
 PDF_DPI = 150  # pages are rasterised at this resolution...
 PDF_MAX_SIDE = 2400  # ...and at most this many pixels on their longer side
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -65,6 +67,7 @@ class RawInput:
     error: tuple[str, str] | None = None  # (reason, detail) when there are no bytes to decode
     caption: str | None = None
     kind: str = "file"  # file, parquet or tar
+    suffix: str | None = None  # the file's or tar member's suffix (".png", ".step"); None in Parquet
 
     @property
     def sample_id(self) -> str:
@@ -143,7 +146,7 @@ def _glob(pattern: str) -> list[str]:
     return sorted(f"{scheme}://{i.path}{query}" for i in infos if fnmatch.fnmatch(i.path, path))
 
 
-def _kind(path: str, documents: bool = False) -> str | None:
+def _kind(path: str, documents: bool = False, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> str | None:
     lower = path.lower()
     if documents and lower.endswith(".pdf"):
         return "pdf"
@@ -151,7 +154,7 @@ def _kind(path: str, documents: bool = False) -> str | None:
         return "parquet"
     if lower.endswith(".tar"):
         return "tar"
-    if lower.endswith(IMAGE_SUFFIXES):
+    if lower.endswith(suffixes):
         return "file"
     return None
 
@@ -172,9 +175,14 @@ def _parquet_rows(uri: str, image_column: str) -> int:
     return rows
 
 
-def list_inputs(inputs: list[str], image_column: str = "image", documents: bool = False) -> list[InputEntry]:
+def list_inputs(
+    inputs: list[str],
+    image_column: str = "image",
+    documents: bool = False,
+    suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
+) -> list[InputEntry]:
     """Entries for every ``--input`` (folder, file, glob or brace pattern), in a stable order;
-    ``documents`` also takes PDFs."""
+    ``documents`` also takes PDFs; ``suffixes``: the files taken (images by default)."""
     entries: list[InputEntry] = []
     seen: set[str] = set()
     for arg in inputs:
@@ -182,10 +190,10 @@ def list_inputs(inputs: list[str], image_column: str = "image", documents: bool 
         for pattern in expand_braces(arg):
             paths = _glob(pattern) if _is_glob(pattern) else [pattern]
             for path in paths:
-                found.extend(_entries_for(arg, path, image_column, documents))
+                found.extend(_entries_for(arg, path, image_column, documents, suffixes))
         if not found:
-            what = "documents" if documents else "images"
-            files = ".pdf or image files" if documents else f"{', '.join(IMAGE_SUFFIXES)} files"
+            what = "documents" if documents else "images" if suffixes == IMAGE_SUFFIXES else "inputs"
+            files = ".pdf or image files" if documents else f"{', '.join(suffixes)} files"
             raise InputError(
                 f"{arg}: no {what} found (a folder of {files}, .parquet shards or WebDataset .tar shards)"
             )
@@ -212,7 +220,13 @@ def _pdf_pages(uri: str) -> int:
         return 1
 
 
-def _entries_for(arg: str, path: str, image_column: str, documents: bool = False) -> list[InputEntry]:
+def _entries_for(
+    arg: str,
+    path: str,
+    image_column: str,
+    documents: bool = False,
+    suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
+) -> list[InputEntry]:
     fs, local = filesystem(path)
     info = fs.get_file_info(local)
     if info.type == pafs.FileType.Directory:
@@ -220,13 +234,13 @@ def _entries_for(arg: str, path: str, image_column: str, documents: bool = False
         files = sorted(
             i.path
             for i in fs.get_file_info(selector)
-            if i.type == pafs.FileType.File and _kind(i.path, documents) in ("file", "pdf")
+            if i.type == pafs.FileType.File and _kind(i.path, documents, suffixes) in ("file", "pdf")
         )
         prefix = path.split("://", 1)[0] + "://" if "://" in path else ""
         query = _split_query(path)[1]
         out = []
         for f in files:
-            kind = _kind(f, documents)
+            kind = _kind(f, documents, suffixes)
             rows = _pdf_pages(prefix + f + query) if kind == "pdf" else 1
             out.append(InputEntry(kind, prefix + f + query, arg, os.path.relpath(f, local), rows))
         return out
@@ -234,10 +248,11 @@ def _entries_for(arg: str, path: str, image_column: str, documents: bool = False
         if re.search(r"[*?\[{]", _split_query(arg)[0]):
             return []  # a brace expansion may name shards that do not exist
         raise InputError(f"--input {path}: no such file or folder")
-    kind = _kind(_split_query(path)[0], documents)
+    kind = _kind(_split_query(path)[0], documents, suffixes)
     if kind is None:
+        what = "images" if suffixes == IMAGE_SUFFIXES else " or ".join(suffixes) + " files"
         raise InputError(
-            f"{path}: expected a folder, images{', PDFs' if documents else ''}, .parquet or .tar files"
+            f"{path}: expected a folder, {what}{', PDFs' if documents else ''}, .parquet or .tar files"
         )
     rel = os.path.basename(local)
     rows = (
@@ -306,11 +321,15 @@ def inputs_digest(entries: list[InputEntry]) -> str:
 
 
 def plan_inputs(
-    inputs: list[str], image_column: str, unit_size: int, documents: bool = False
+    inputs: list[str],
+    image_column: str,
+    unit_size: int,
+    documents: bool = False,
+    suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
 ) -> tuple[list[Unit], dict]:
     """List the inputs and plan their units: (units, what run.json records about the inputs; its
     digest makes a rerun over other inputs refused)."""
-    entries = list_inputs(inputs, image_column, documents)
+    entries = list_inputs(inputs, image_column, documents, suffixes)
     units = plan_input_units(entries, unit_size)
     return units, {
         "entries": len(entries),
@@ -356,6 +375,7 @@ def read_unit(
     image_column: str = "image",
     caption_column: str = "caption",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    suffixes: tuple[str, ...] = IMAGE_SUFFIXES,
 ) -> Iterator[RawInput]:
     for part in unit.inputs:
         entry = part.entry
@@ -366,11 +386,11 @@ def read_unit(
         elif entry.kind == "pdf":
             yield from _read_pdf(part, max_bytes)
         else:
-            yield from _read_tar(entry, max_bytes)
+            yield from _read_tar(entry, max_bytes, suffixes)
 
 
 def _read_file(entry: InputEntry, max_bytes: int) -> RawInput:
-    raw = RawInput(entry.root, entry.rel, entry.uri, None)
+    raw = RawInput(entry.root, entry.rel, entry.uri, None, suffix=os.path.splitext(entry.rel)[1].lower())
     try:
         raw.data = read_file(entry.uri, max_bytes)
     except OSError as e:
@@ -479,7 +499,9 @@ def row_range(pf: pq.ParquetFile, start: int, stop: int, columns: list[str]) -> 
     return pf.read_row_groups(groups, columns=columns).slice(start - first, stop - start)
 
 
-TAR_MEMBERS = {s[1:] for s in IMAGE_SUFFIXES} | {"txt"}  # what a WebDataset sample's members may be
+def tar_members(suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> set[str]:
+    """What a WebDataset sample's members may be: one of ``suffixes``, and a caption ``.txt``."""
+    return {s[1:] for s in suffixes} | {"txt"}
 
 
 def _member_key(name: str) -> tuple[str, str] | None:
@@ -511,20 +533,24 @@ def tar_index(uri: str) -> list[TarSample]:
                 continue
             if not samples or samples[-1].key != named[0]:
                 samples.append(TarSample(named[0], {}))
-            if named[1] in TAR_MEMBERS:
+            if named[1] in tar_members():
                 samples[-1].members[named[1]] = (member.offset_data, member.size)
     return samples
 
 
-def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
+def _read_tar(
+    entry: InputEntry, max_bytes: int, suffixes: tuple[str, ...] = IMAGE_SUFFIXES
+) -> Iterator[RawInput]:
     """WebDataset members grouped by key (the name up to the first dot of the file name), in order;
     an image with a ``.txt`` beside it gets that text as its caption (img2dataset writes alt text there)."""
 
     def item(key: str, files: dict[str, bytes | str]) -> RawInput:
         raw = RawInput(entry.root, f"{entry.rel}#{key}", f"{entry.uri}#{key}", None, kind="tar")
-        image_ext = next((e for e in files if "." + e in IMAGE_SUFFIXES), None)
+        image_ext = next((e for e in files if "." + e in suffixes), None)
+        raw.suffix = "." + image_ext if image_ext else None
         if image_ext is None:
-            raw.error = ("decode_error", f"{key}: no image member (has {sorted(files)})")
+            what = "image" if suffixes == IMAGE_SUFFIXES else "/".join(suffixes)
+            raw.error = ("decode_error", f"{key}: no {what} member (has {sorted(files)})")
         elif isinstance(files[image_ext], str):
             raw.error = ("decode_error", f"{key}.{image_ext}: {files[image_ext]}")
         else:
@@ -534,6 +560,7 @@ def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
             raw.caption = text.decode("utf-8", "replace").strip() or None
         return raw
 
+    members = tar_members(suffixes)
     key, files, read = None, {}, 0
     try:
         fs, path = filesystem(entry.uri)
@@ -548,7 +575,7 @@ def _read_tar(entry: InputEntry, max_bytes: int) -> Iterator[RawInput]:
                     read += 1
                     files = {}
                 key = k
-                if ext not in TAR_MEMBERS:
+                if ext not in members:
                     continue
                 if member.size > max_bytes:
                     files[ext] = f"{member.size} bytes exceeds decode.max_bytes={max_bytes}"

@@ -17,10 +17,17 @@ class Status(StrEnum):
 
 # code -> (status, what it means). The docs and `synth inspect` read this table.
 REASONS: dict[str, tuple[Status, str]] = {
-    "decode_error": (Status.REJECTED, "the input bytes do not decode as an image"),
+    "decode_error": (
+        Status.REJECTED,
+        "the input bytes do not decode (as an image, a document or a CAD part)",
+    ),
     "decompression_bomb": (Status.REJECTED, "the image has more pixels than the configured limit"),
     "too_small": (Status.REJECTED, "shorter side below the configured minimum"),
-    "too_large": (Status.REJECTED, "longer side above the configured maximum"),
+    "too_large": (
+        Status.REJECTED,
+        "above a configured maximum (an image's longer side; a CAD part's bytes, faces or triangles)",
+    ),
+    "cad_invalid": (Status.REJECTED, "the CAD part is not a valid closed solid (open mesh, bad B-rep)"),
     "too_few_pixels": (Status.REJECTED, "fewer pixels than the configured minimum"),
     "bad_aspect": (Status.REJECTED, "aspect ratio outside the configured bounds"),
     "duplicate_exact": (Status.REJECTED, "same decoded pixels as an earlier image"),

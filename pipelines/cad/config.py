@@ -49,8 +49,32 @@ class StyleConfig(Strict):
     )
 
 
+class ReadConfig(Strict):
+    """How input parts are read (content keys: they change what is drawn)."""
+
+    max_bytes: int = Field(64 << 20, ge=1, description="bytes of a part file at most (too_large)")
+    max_faces: int = Field(400, ge=1, description="B-rep faces of a STEP part at most (too_large)")
+    max_triangles: int = Field(200_000, ge=4, description="triangles of an STL/OBJ mesh at most (too_large)")
+    orient: Literal["given", "principal"] = Field(
+        "given", description="keep the file's axes, or turn the part to its principal axes of inertia"
+    )
+    sharp_angle_deg: float = Field(
+        30.0, gt=0, lt=180, description="a mesh edge is drawn where its faces meet at more than this"
+    )
+    timeout_s: float = Field(
+        60.0, gt=0, description="seconds one part may take in the kernel's child process (render_timeout)"
+    )
+
+
 class CadConfig(DiagramConfig):
     pipeline: Literal["cad"] = "cad"
+    inputs: list[str] = Field(
+        default_factory=list,
+        description="STEP, STL or OBJ parts (a folder, files, .parquet or WebDataset .tar shards); "
+        "empty = parametric parts drawn from the seed (--num)",
+    )
+    part_column: str = Field("part", description="the Parquet column holding a part file's bytes")
+    read: ReadConfig = ReadConfig()
     parts: list[PartName] = Field(
         default_factory=lambda: list(ALL_PARTS), description="parametric parts to draw, equally often"
     )

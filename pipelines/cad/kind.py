@@ -42,14 +42,28 @@ SHEET_ASPECT = 4 / 3
 REFERENCE_SIDE = 1024  # line widths and title sizes are set for this longer side
 
 
+FILES_KEPT = 8  # file parts a worker keeps read (a row's pair and its neighbours)
+_files: dict[str, PartViews] = {}
+
+
 @lru_cache(maxsize=32)
 def _views(spec_json: str) -> PartViews:
     spec = json.loads(spec_json)
     return views_of_shape(build(spec), spec)
 
 
+def add_file(digest: str, part: PartViews) -> None:
+    """Keep a part read from a file (in a child process) for the rows drawing it."""
+    _files[digest] = part
+    while len(_files) > FILES_KEPT:
+        del _files[next(iter(_files))]
+
+
 def part_views(spec: dict) -> PartViews:
-    """The part's views, facts and mesh (kernel work, cached per worker by spec)."""
+    """The part's views, facts and mesh: a file part as read, a parametric one built by the
+    kernel (cached per worker by spec)."""
+    if "file" in spec:
+        return _files[spec["digest"]]
     return _views(json.dumps(spec, sort_keys=True))
 
 
@@ -98,8 +112,11 @@ class PartKind(Kind):
 
     # -- structures -----------------------------------------------------------------------------
 
+    def _spec(self, rng: np.random.Generator) -> dict[str, Any]:
+        return sample_spec(rng, self.name)
+
     def _structure(self, rng: np.random.Generator, layout: str, iso: bool, style: str) -> dict[str, Any]:
-        spec = sample_spec(rng, self.name)
+        spec = self._spec(rng)
         view = str(rng.choice(["front", "top", "right", "iso"])) if layout == "single" else None
         return {
             "part": spec,
@@ -211,8 +228,21 @@ class PartKind(Kind):
         return questions.ask(rng, s, part_views(s["part"]).facts)
 
 
+class FileKind(PartKind):
+    """A part read from a file: the same drawings and questions; no feature edits (a file has no
+    parametric spec to change), so its edits are the view completions."""
+
+    def __init__(self, cfg: CadConfig, part: dict[str, Any]):
+        super().__init__(part["origin"], cfg)
+        self.part = part
+        self.edits = tuple(op for op in cfg.edits if op in COMPLETION)
+
+    def _spec(self, rng: np.random.Generator) -> dict[str, Any]:
+        return self.part
+
+
 def kinds(cfg: CadConfig) -> dict[str, PartKind]:
     return {name: PartKind(name, cfg) for name in cfg.parts}
 
 
-__all__ = ["CadFigure", "NotApplicable", "PartKind", "canvas", "kinds", "part_views"]
+__all__ = ["CadFigure", "FileKind", "NotApplicable", "PartKind", "add_file", "canvas", "kinds", "part_views"]

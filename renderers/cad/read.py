@@ -86,6 +86,22 @@ def read_part(data: bytes, suffix: str, limits: ReadLimits) -> PartViews:
     return _read_mesh(data, suffix, limits)
 
 
+def sniff(data: bytes) -> str:
+    """The suffix a part file's bytes say it has (a Parquet cell has no name): STEP by its ISO
+    10303-21 header, binary STL by its exact size, ASCII STL and OBJ by their first keywords."""
+    head = data[:4096].lstrip()
+    if head.startswith(b"ISO-10303-21"):
+        return ".step"
+    if len(data) >= 84 and 84 + 50 * int.from_bytes(data[80:84], "little") == len(data):
+        return ".stl"
+    if head[:5].lower() == b"solid":
+        return ".stl"
+    lines = [ln.split(maxsplit=1)[0] for ln in head.splitlines() if ln.strip() and not ln.startswith(b"#")]
+    if lines and set(lines[:20]) <= {b"v", b"vn", b"vt", b"f", b"o", b"g", b"s", b"mtllib", b"usemtl"}:
+        return ".obj"
+    raise CadReject("decode_error", "not a STEP, STL or OBJ file (no header or keyword recognised)")
+
+
 def precheck(data: bytes, suffix: str, limits: ReadLimits) -> str:
     """The suffix, lower case with its dot, once the checks that need no parsing pass (a caller
     runs them before shipping a file to a child process)."""

@@ -115,3 +115,58 @@ def test_cli_run_validates(tmp_path, ray_session):
     assert edits.exit_code == 0, edits.output
     got = pq.read_table(tmp_path / "views" / "data").to_pylist()
     assert got and all(r["subdomain"] == "cad/housing/complete_view" for r in got)
+
+
+def _part_files(folder) -> dict[str, bytes]:
+    """Good parts (STEP from the kernel, STL and OBJ from its mesh) and one file of each bad kind."""
+    import io
+
+    import trimesh
+    from build123d import export_step
+
+    from renderers.cad import build
+
+    folder.mkdir(parents=True, exist_ok=True)
+    export_step(build(sample_spec(np.random.default_rng(11), "flange")), str(folder / "flange.step"))
+    pv = part_views(sample_spec(np.random.default_rng(12), "plate"))
+    mesh = trimesh.Trimesh(pv.vertices, pv.triangles)
+    mesh.merge_vertices()
+    out = {"flange.step": (folder / "flange.step").read_bytes()}
+    for suffix in ("stl", "obj"):
+        buf = io.BytesIO()
+        mesh.export(buf, file_type=suffix)
+        out[f"plate.{suffix}"] = buf.getvalue()
+    buf = io.BytesIO()
+    trimesh.Trimesh(mesh.vertices, mesh.faces[1:]).export(buf, file_type="stl")
+    out["open.stl"] = buf.getvalue()  # one triangle missing: not a closed solid
+    out["truncated.step"] = out["flange.step"][: len(out["flange.step"]) // 2]
+    out["noise.obj"] = bytes(range(256)) * 8
+    for name, data in out.items():
+        (folder / name).write_bytes(data)
+    return out
+
+
+def test_cli_reads_part_files_folder_parquet_and_tar(tmp_path, ray_session):
+    """Every input ends kept or rejected with its reason; Parquet cells are recognised by their
+    bytes, tar members by their suffix."""
+    import tarfile
+
+    import pyarrow as pa
+
+    files = _part_files(tmp_path / "parts")
+    names = sorted(files)
+    pq.write_table(pa.table({"part": [files[n] for n in names]}), tmp_path / "parts.parquet")
+    with tarfile.open(tmp_path / "parts.tar", "w") as tar:
+        for i, name in enumerate(names):
+            tar.add(tmp_path / "parts" / name, arcname=f"{i:04d}.{name.split('.')[-1]}")
+    for inp in (tmp_path / "parts", tmp_path / "parts.parquet", tmp_path / "parts.tar"):
+        out = tmp_path / f"out_{inp.name}"
+        result = invoke("cad", "--input", str(inp), "--out", str(out), "--quiet")
+        assert result.exit_code == 0, result.output
+        report = json.loads(invoke("validate", str(out), "--json").output)
+        assert report["ok"], report["problems"]
+        kept = pq.read_table(out / "data").to_pylist()
+        rejected = pq.read_table(out / "rejected").to_pylist()
+        assert len(kept) + len(rejected) == len(files)
+        assert sorted(r["subdomain"].split("/")[1] for r in kept) == ["obj", "step", "stl"], inp
+        assert sorted(r["reason"] for r in rejected) == ["cad_invalid", "decode_error", "decode_error"], inp
