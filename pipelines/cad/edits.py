@@ -68,7 +68,7 @@ def _present(spec: dict) -> dict[str, dict]:
     return named(spec)
 
 
-def _removable(spec: dict) -> list[str]:
+def removable(spec: dict) -> list[str]:
     """Optional features present that no other present feature needs."""
     feats = _present(spec)
     needed = {DEPENDS[n] for n in feats if n in DEPENDS}
@@ -124,7 +124,7 @@ def _propose_add(rng: np.random.Generator, spec: dict, feature: str | None) -> d
 
 
 def _propose_remove(rng: np.random.Generator, spec: dict, feature: str | None) -> dict:
-    names = _only(_removable(spec), feature)
+    names = _only(removable(spec), feature)
     if not names:
         raise NotApplicable(f"{spec['kind']}: no optional feature to remove")
     name = names[int(rng.integers(len(names)))]

@@ -19,6 +19,7 @@ import numpy as np
 from pipelines.cad import edits, questions, text
 from pipelines.cad.config import CadConfig
 from pipelines.cad.verify import measure
+from pipelines.cad.visibility import ask_visible
 from pipelines.diagram.kind import Kind, Question, Text2
 from renderers.cad import build, sample_spec
 from renderers.cad.drawing import (
@@ -35,9 +36,11 @@ from renderers.cad.drawing import (
 )
 from renderers.cad.part import PartViews, views_of_shape
 from renderers.cad.shade import shade_view
+from renderers.cad.views import frame
 from synth.sampling import NotApplicable, choice
 
 COMPLETION = ("complete_view", "complete_iso")
+VISIBILITY_SHARE = 0.25  # und rows that ask whether a feature is seen in a view
 SHEET_ASPECT = 4 / 3
 REFERENCE_SIDE = 1024  # line widths and title sizes are set for this longer side
 
@@ -79,6 +82,24 @@ class CadFigure:
         self.size = size
         self._elements = elements
         self.measures: dict[str, float] = {}
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The exact cameras, for the row's spec: per view the direction toward the viewer and the
+        image axes (model coordinates), the pixels per mm and the pixel of the view-plane origin
+        (x right, y down); a model point p is drawn at (ox + p·x * scale, oy - p·y * scale)."""
+        cams = {}
+        for view, place in self.places.items():
+            toward, x, y = frame(view)
+            cams[view] = {
+                "projection": "orthographic",
+                "toward": toward.round(12).tolist(),
+                "x": x.round(12).tolist(),
+                "y": y.round(12).tolist(),
+                "scale": round(place.scale, 9),
+                "origin_px": [round(place.ox, 6), round(place.oy, 6)],
+            }
+        return {"cameras": cams, "canvas": list(self.size)}
 
     def elements(self) -> dict[str, tuple]:
         return {e["id"]: signature(e) for e in self._elements}
@@ -225,6 +246,13 @@ class PartKind(Kind):
         return text.instruct(edit)
 
     def ask(self, rng: np.random.Generator, s: dict[str, Any]) -> Question:
+        """A question answered from the facts, or (a quarter of the time, where the part has an
+        optional feature) whether a feature is visible in a view, answered by the kernel."""
+        if rng.random() < VISIBILITY_SHARE:
+            try:
+                return ask_visible(rng, s, part_views)
+            except NotApplicable:
+                pass
         return questions.ask(rng, s, part_views(s["part"]).facts)
 
 

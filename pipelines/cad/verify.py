@@ -83,4 +83,16 @@ def measure(spec: dict | None, part: PartViews, places: dict[str, Place], size: 
             if want[key] != got[key]:
                 problem = f"{key} of the solid {got[key]} are not the spec's {want[key]}"
                 break
+        openings = through_openings(spec)
+        if problem is None and mesh["genus"] != openings:
+            problem = f"topology: the mesh has genus {mesh['genus']}, the spec {openings} through openings"
     return scores, problem
+
+
+def through_openings(spec: dict) -> int:
+    """Through holes and through slots the spec asks for: the genus a closed mesh of the part
+    must have (blind holes, pockets, keyways and fillets add none), counted from the spec alone."""
+    want = expected_facts(spec)
+    holes = sum(h["count"] for h in want["holes"]) - sum(h["count"] for h in want["blind_holes"])
+    slots = sum(1 for f in spec["features"] if f["type"] == "slot" and f.get("through", True))
+    return holes + slots

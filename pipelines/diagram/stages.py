@@ -321,6 +321,9 @@ class DrawDiagram(Stage):
         measures = getattr(drawings[-1], "measures", None)  # what a kind's verify measured
         if measures:
             row["scores"] = {**(row.get("scores") or {}), **measures}
+        record = getattr(drawings[-1], "record", None)  # what a drawing adds to the spec (cameras)
+        if record:
+            row["spec"] = {**row["spec"], **record}
         if problem:  # rejected by the decision, whatever the thresholds
             meta["structure_problem"] = problem
         row["meta"] = meta

@@ -64,6 +64,13 @@ def test_every_part_draws_and_answers(stages, part):
     for row in (t2i, und):
         assert row["status"] == "kept", (row.get("reason"), row.get("detail"))
     assert t2i["target_image"] and t2i["instructions"][1]["text"]
+    cams = t2i["spec"]["cameras"]  # exact: the part's mesh lands inside the canvas in every view
+    assert t2i["spec"]["canvas"] == [t2i["width"], t2i["height"]] and cams
+    pts = part_views(t2i["spec"]["structure"]["part"]).vertices
+    for cam in cams.values():
+        x = cam["origin_px"][0] + pts @ np.array(cam["x"]) * cam["scale"]
+        y = cam["origin_px"][1] - pts @ np.array(cam["y"]) * cam["scale"]
+        assert x.min() >= 0 and x.max() <= t2i["width"] and y.min() >= 0 and y.max() <= t2i["height"]
     assert und["response"] and und["target_image"] is None
 
 
@@ -170,3 +177,18 @@ def test_cli_reads_part_files_folder_parquet_and_tar(tmp_path, ray_session):
         assert len(kept) + len(rejected) == len(files)
         assert sorted(r["subdomain"].split("/")[1] for r in kept) == ["obj", "step", "stl"], inp
         assert sorted(r["reason"] for r in rejected) == ["cad_invalid", "decode_error", "decode_error"], inp
+
+
+def test_a_pocket_is_seen_from_above_and_hidden_from_the_front():
+    """Visibility answers come from the kernel: the part drawn again without the feature."""
+    from pipelines.cad import edits
+    from pipelines.cad.visibility import seen
+
+    spec = next(
+        s
+        for seed in range(200)
+        if "pocket" in edits.removable(s := sample_spec(np.random.default_rng(seed), "plate"))
+    )
+    full = part_views(spec)
+    bare = part_views(edits.apply(spec, {"op": "remove_feature", "feature": "pocket"}))
+    assert [seen(full, bare, v) for v in ("top", "front", "iso")] == ["visible", "hidden", "visible"]
