@@ -1,14 +1,15 @@
-"""Throughput of ``synth physics``, ``synth cs-diagram`` and ``synth geometry`` against their bare
+"""Throughput of ``synth physics``, ``synth cs-diagram``, ``synth geometry`` and ``synth cad`` against their bare
 functions, the share of time in verification, and the pass rate per kind.
 
 Prints, from one run on this machine, per domain:
   * pipeline samples/s (Ray, one worker per core: draw, render, mask, OCR verification, writing)
     vs the bare loop (the same stages in one process) x cores: the ratio
   * worker seconds per stage of the bare loop, and the share of them in verification (the OCR
-    read-back; geometry also ray-casts every piece while drawing, counted under draw)
+    read-back; geometry also ray-casts every piece while drawing, and cad shades and checks every
+    view against the mesh, both counted under draw)
   * kept / attempted per kind (the Done-when asks for every kind in a default run)
 
-    python benchmarks/bench_diagrams.py --num 400 --bare 60 [--domains geometry]
+    python benchmarks/bench_diagrams.py --num 400 --bare 60 [--domains geometry cad]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import psutil
 import pyarrow.parquet as pq
 from bench_text_render import bare_loop
 
+from pipelines.cad import PIPELINE as CAD
 from pipelines.cs_diagram import PIPELINE as CS
 from pipelines.geometry import PIPELINE as GEOMETRY
 from pipelines.physics import PIPELINE as PHYSICS
@@ -79,7 +81,10 @@ def main() -> None:
     ap.add_argument("--bare", type=int, default=60, help="samples per domain for the bare loop")
     ap.add_argument("--json", default=None, help="also write the figures here")
     ap.add_argument(
-        "--domains", nargs="+", default=["physics", "cs_diagram", "geometry"], help="which domains to run"
+        "--domains",
+        nargs="+",
+        default=["physics", "cs_diagram", "geometry", "cad"],
+        help="which domains to run",
     )
     args = ap.parse_args()
     cores = psutil.cpu_count(logical=True)
@@ -88,7 +93,7 @@ def main() -> None:
 
     ray.init(num_cpus=cores, include_dashboard=False, logging_level="ERROR")
     result = {"cores": cores}
-    for pipeline in (PHYSICS, CS, GEOMETRY):
+    for pipeline in (PHYSICS, CS, GEOMETRY, CAD):
         if pipeline.name in args.domains:
             result[pipeline.name] = measure(pipeline, args.num, args.bare, cores)
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -23,7 +23,7 @@ import psutil
 
 from pipelines.text_render import PIPELINE
 from synth.config import default_config_path, load_config
-from synth.pipeline import RunIdentity, Unit, generated_rows
+from synth.pipeline import RunIdentity, Unit
 from synth.runner import run_pipeline
 from synth.stage import run_stages
 
@@ -48,7 +48,7 @@ def bare_loop(pipeline, cfg, num: int) -> tuple[float, Counter]:
     for s in stages:
         s.setup()
     ident = RunIdentity(pipeline.name, cfg.content_hash(), cfg.seed, cfg.split)
-    rows = generated_rows(cfg, ident, Unit(0, 0, num))
+    rows = pipeline.rows_for(cfg, ident, Unit(0, 0, num))
     seconds: Counter = Counter()
     t0 = time.perf_counter()
     run_stages(stages, rows, cfg.runtime.batch_size, seconds)

@@ -1,5 +1,5 @@
-"""One kind of parametric part (plate, bracket, ...) as a diagram kind: the shared diagram stages
-draw it, mask its edits and read its titles back.
+"""One kind of part (a parametric plate, bracket, ...; or a part read from a file) as a diagram
+kind: the shared diagram stages draw it, mask its edits and read its titles back.
 
 A row's structure says what is drawn: ``{"part": spec, "angle", "layout", "view", "iso", "omit",
 "style"}``. Everything about the part itself (views, facts, mesh) comes from the kernel once per
@@ -32,6 +32,7 @@ from renderers.cad.drawing import (
     signature,
     single_layout,
     svg,
+    union_bounds,
     view_elements,
 )
 from renderers.cad.part import PartViews, views_of_shape
@@ -179,8 +180,7 @@ class PartKind(Kind):
             places = sheet_layout(parts, first["angle"], size, with_iso=first["iso"])
         else:
             view = first["view"]
-            probe = single_layout(parts, view, (1000, 1000), title=False)[view]
-            x0, y0, x1, y1 = probe.box
+            x0, y0, x1, y1 = union_bounds(parts, view, visible_only=view == "iso")
             size = canvas(self.cfg, (x1 - x0, y1 - y0))
             places = single_layout(parts, view, size, title=False)
         figures = []

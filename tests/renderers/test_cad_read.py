@@ -23,26 +23,10 @@ from renderers.cad.part import views_of_shape
 from renderers.cad.read import SIZE, CadReject, ReadLimits, read_part
 from renderers.cad.sampling import sample_spec
 from renderers.cad.views import bounds, project_point
+from tests.renderers.test_cad import plate_spec
 
 LIMITS = ReadLimits()
 ORTHO = ("front", "top", "right")
-
-
-def plate_spec() -> dict:
-    """An 80 x 50 x 10 plate with a 2 x 2 grid of 6 mm through holes, 60 x 30 mm apart."""
-    holes = {
-        "name": "holes",
-        "type": "hole",
-        "diameter": 6.0,
-        "count": 4,
-        "through": True,
-        "depth": None,
-        "pattern": "grid",
-        "cols": 2,
-        "rows": 2,
-        "pitch": [60.0, 30.0],
-    }
-    return {"kind": "plate", "params": {"width": 80.0, "depth": 50.0, "thickness": 10.0}, "features": [holes]}
 
 
 def step_bytes(shape, path: Path) -> bytes:
