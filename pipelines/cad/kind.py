@@ -193,6 +193,9 @@ class PartKind(Kind):
                     png, box = shade_view(part, v, places[v], size)
                     elements.append(shade_element(v, png, box))
             figures.append(CadFigure(part, elements, {v: places[v] for v in shown}, size))
+        if len(figures) == 2 and figures[0].elements() == figures[1].elements():
+            # a thicker plate seen from above: another part or view is drawn instead
+            raise NotApplicable(f"the edit does not show in the {first['view'] or 'sheet'} drawn")
         return figures
 
     def verify(self, structures, drawings: list[CadFigure]) -> str | None:
