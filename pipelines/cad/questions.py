@@ -47,8 +47,8 @@ def about(v: float, digits: int = 3) -> str:
     return fmt(round(v, places)) if places > 0 else str(int(round(v, places)))
 
 
-def _tally_text(holes: list[dict]) -> str:
-    return " + ".join(f"{h['count']} × ø{fmt(h['diameter'])} mm" for h in holes)
+def _tally_text(holes: list[dict], unit: str = " mm") -> str:
+    return " + ".join(f"{h['count']} × ø{fmt(h['diameter'])}{unit}" for h in holes)
 
 
 # -- askers --------------------------------------------------------------------------------------
@@ -75,19 +75,26 @@ def _hole_total(rng: np.random.Generator, s: dict, facts: dict) -> Question:
 
 
 def _hole_diameter(rng: np.random.Generator, s: dict, facts: dict) -> Question:
-    holes = facts.get("holes") or []
-    h = holes[int(rng.integers(len(holes)))]
-    d = fmt(h["diameter"])
-    cot = f"The holes by diameter: {_tally_text(holes)}; ø{d} mm: {h['count']}." if len(holes) > 1 else None
+    """How many holes share the largest (or smallest) diameter: answerable from an undimensioned
+    drawing, where the circles' sizes compare but their millimetres do not show."""
+    holes = sorted(facts.get("holes") or [], key=lambda h: h["diameter"])
+    if len(holes) < 2:
+        raise NotApplicable("one hole size: the count by size is the total")
+    largest = bool(rng.integers(2))
+    h = holes[-1] if largest else holes[0]
+    unit = " mm" if _spec(s) is not None else ""
+    cot = f"The holes by diameter: {_tally_text(holes, unit)}; the {'largest' if largest else 'smallest'} is ø{fmt(h['diameter'])}{unit}: {h['count']}."
+    which = ("largest", "最大") if largest else ("smallest", "最小")
     return _q(
         rng,
         [
-            (f"How many holes of {d} mm diameter does the part have?", f"该零件上直径为{d} mm的孔有几个？"),
-            (f"How many {d} mm holes are there?", f"直径{d} mm的孔共有多少个？"),
+            (f"How many holes have the {which[0]} diameter?", f"直径{which[1]}的孔有几个？"),
+            (f"The part has holes of {len(holes)} sizes. How many are of the {which[0]} size?",
+             f"该零件的孔有{len(holes)}种尺寸，其中尺寸{which[1]}的孔有几个？"),
         ],
         str(h["count"]),
         cot,
-    )
+    )  # fmt: skip
 
 
 def _faces(rng: np.random.Generator, s: dict, facts: dict) -> Question:
@@ -230,7 +237,9 @@ def applicable(s: dict, facts: dict) -> list[str]:
     if _brep(facts):
         out += ["holes", "faces"]
         if facts.get("holes"):
-            out += ["holes_of_diameter", "through_blind"]
+            out.append("through_blind")
+        if len(facts.get("holes") or []) > 1:
+            out.append("holes_of_diameter")
     if _spec(s) is not None:
         out.append("volume")
         if s["layout"] == "sheet":

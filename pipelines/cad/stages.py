@@ -39,11 +39,6 @@ def decide(s: dict[str, float], row: Row, t: CadThresholds) -> Verdict:
 DECISION = Decision(decide, frozenset({"verify_failed", "ocr_mismatch"}), reads=("meta",))
 
 
-#: What a contained read's refusal becomes: a hang is an error (another try may pass), the rest final.
-READ_REASONS = {"timeout": "render_timeout", "decode_error": "decode_error", "cad_invalid": "cad_invalid",
-                "too_large": "too_large"}  # fmt: skip
-
-
 class DrawCad(DrawDiagram):
     """The diagram draw stage, and for a file row first the file read in a child process with a
     timeout (a kernel hang or crash costs that row, never the worker)."""
@@ -65,8 +60,8 @@ class DrawCad(DrawDiagram):
         try:
             suffix = given["suffix"] or sniff(given["bytes"])
             part = self.reader.read(given["bytes"], suffix, self.limits)
-        except CadReject as e:
-            return mark(row, READ_REASONS[e.reason], e.detail)
+        except CadReject as e:  # a hang is an error (another try may pass); the rest are final
+            return mark(row, "render_timeout" if e.reason == "timeout" else e.reason, e.detail)
         digest = hashlib.sha256(given["bytes"]).hexdigest()
         add_file(digest, part)
         kind = FileKind(self.cfg, {"file": given["key"], "origin": part.origin, "digest": digest})
