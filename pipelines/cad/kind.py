@@ -219,10 +219,11 @@ class PartKind(Kind):
         return text.describe(s, part_views(s["part"]).facts)
 
     def propose(self, rng: np.random.Generator, op: str, s: dict[str, Any]) -> dict[str, Any]:
+        variant = int(rng.integers(1 << 16))  # which phrasing the instruction takes
         if op == "complete_view":
-            return {"op": op, "view": s["omit"], "angle": s["angle"]}
+            return {"op": op, "view": s["omit"], "angle": s["angle"], "variant": variant}
         if op == "complete_iso":
-            return {"op": op, "angle": s["angle"]}
+            return {"op": op, "angle": s["angle"], "variant": variant}
         return {**edits.propose(rng, op, s["part"]), "part_kind": self.name}
 
     def apply(self, s: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
