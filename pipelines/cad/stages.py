@@ -11,7 +11,7 @@ from pipelines.cad.kind import FileKind, add_file, kinds
 from pipelines.diagram.stages import DrawDiagram
 from pipelines.diagram.stages import build_stages as diagram_stages
 from pipelines.diagram.stages import decide as diagram_decide
-from renderers.cad.contain import Contained
+from renderers.cad.contain import CadReader
 from renderers.cad.read import CadReject, ReadLimits, sniff
 from synth.decision import Decision, Verdict
 from synth.identity import sample_rng
@@ -50,7 +50,7 @@ class DrawCad(DrawDiagram):
         super().setup()
         r = self.cfg.read
         self.limits = ReadLimits(r.max_bytes, r.max_faces, r.max_triangles, r.orient, r.sharp_angle_deg)
-        self.reader = Contained(r.timeout_s)
+        self.reader = CadReader(r.timeout_s)
 
     def process_row(self, row: Row) -> Row:
         given = row.get("_input")

@@ -4,7 +4,7 @@ from outside become drawings.
 Files from outside may be broken, open, huge or slow, and the kernel is C++: every failure here is
 a CadReject with a row's reason code, checked in the cheapest order (suffix, size, parse, counts,
 validity) so nothing expensive runs on a file that a cheap check refuses. Run read_part through
-contain.Contained, not in a worker: a crash or a hang in OpenCascade then costs a child process.
+contain.CadReader, not in a worker: a crash or a hang in OpenCascade then costs a child process.
 
 Parts are normalised so drawings of files in any units and pose look alike: a point p goes to
 scale * rotation @ (p - centre), which puts the bounding box's centre at the origin and makes its
@@ -41,6 +41,7 @@ from OCP.TopoDS import TopoDS_Compound, TopoDS_Shape
 from renderers.cad.mesh_views import project_mesh
 from renderers.cad.part import PartViews, views_of_shape
 from renderers.cad.views import VIEWS
+from synth.contain import Reject
 
 REASONS = ("decode_error", "cad_invalid", "too_large", "timeout")
 STEP_SUFFIXES = (".step", ".stp")
@@ -49,17 +50,10 @@ SIZE = 100.0  # the longest side of a normalised part's bounding box
 SYMMETRIC = 1e-6  # centre of mass this close (fraction of size) to the box centre: no side to point to
 
 
-class CadReject(Exception):
+class CadReject(Reject):
     """A file that cannot become a part; ``reason`` is the row's reason code."""
 
-    def __init__(self, reason: str, detail: str):
-        if reason not in REASONS:
-            raise ValueError(f"unknown reason {reason!r}; one of {REASONS}")
-        super().__init__(reason, detail)  # args round-trip through pickle (child to parent)
-        self.reason, self.detail = reason, detail
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}"
+    REASONS = REASONS
 
 
 @dataclass(frozen=True)
@@ -79,7 +73,7 @@ class ReadLimits:
 
 def read_part(data: bytes, suffix: str, limits: ReadLimits) -> PartViews:
     """The part in a STEP (.step, .stp), STL or OBJ file, normalised, with its views; raises
-    CadReject. Runs in this process: see contain.Contained for untrusted files."""
+    CadReject. Runs in this process: see contain.CadReader for untrusted files."""
     suffix = precheck(data, suffix, limits)
     if suffix in STEP_SUFFIXES:
         return _read_step(data, limits)

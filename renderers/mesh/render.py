@@ -13,6 +13,9 @@ matte material, at half the frame time on the software rasteriser, and nothing v
 Two passes: the coloured one with pyrender's 4x MSAA gives the picture (antialiased edges); one
 without multisampling gives mask and depth, so coverage is sampled at pixel centres and not at
 the first MSAA sample's offset (off by a row there).
+
+The renderer cache, welding, lighting and the exact depth pass are shared with scene.py's
+perspective renders of 3D assets.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ AMBIENT = 0.18
 # top, front and right faces of a box come out light, middle and dark.
 LIGHTS = (((-0.50, 0.65, 0.55), 1.0), ((0.60, -0.30, 0.75), 0.25))
 GAMMA = 2.2  # light adds up linearly; the picture is encoded for display
-_RENDERERS: dict[tuple[int, int, int], pyrender.OffscreenRenderer] = {}
+_RENDERERS: dict[tuple[int, int, int, str], pyrender.OffscreenRenderer] = {}
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,17 @@ def weld(
     t = np.asarray(triangles, dtype=np.int64).reshape(-1, 3)
     if len(v) == 0:
         return v, t
+    labels, first = weld_labels(v, rel_tol)
+    t = labels[t]
+    keep = (t[:, 0] != t[:, 1]) & (t[:, 1] != t[:, 2]) & (t[:, 2] != t[:, 0])
+    return v[first], t[keep]
+
+
+def weld_labels(vertices: np.ndarray, rel_tol: float = WELD_TOL) -> tuple[np.ndarray, np.ndarray]:
+    """((V,) merged vertex of each vertex, numbered in order of first appearance; (M,) the first
+    vertex of each merged one): what weld does, without touching triangles, for callers that keep
+    per-vertex data (UVs) and only need to know which vertices share a position."""
+    v = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
     tol = rel_tol * max(float(np.linalg.norm(np.ptp(v, axis=0))), 1e-300)
     pairs = cKDTree(v).query_pairs(tol, output_type="ndarray")
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(v), len(v)))
@@ -82,9 +96,7 @@ def weld(
     order = np.argsort(first)  # number the merged vertices in order of first appearance
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    t = rank[inverse][t]
-    keep = (t[:, 0] != t[:, 1]) & (t[:, 1] != t[:, 2]) & (t[:, 2] != t[:, 0])
-    return v[first[order]], t[keep]
+    return rank[inverse], first[order]
 
 
 def _rotation(camera: OrthoCamera) -> np.ndarray:
@@ -101,25 +113,38 @@ def _look(r: np.ndarray, position: np.ndarray) -> np.ndarray:
     return pose
 
 
-def _renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
+def offscreen(width: int, height: int, slot: str = "main") -> pyrender.OffscreenRenderer:
     """This process's renderer for the size (a GL context is costly; one forked from a parent
-    would be dead, hence the pid)."""
-    key = (os.getpid(), width, height)
+    would be dead, hence the pid). Shared by every mesh renderer here; a pass that would evict
+    the main one's textures (pyrender frees those a scene does not use) takes another slot."""
+    key = (os.getpid(), width, height, slot)
     if key not in _RENDERERS:
         _RENDERERS[key] = pyrender.OffscreenRenderer(width, height)
     return _RENDERERS[key]
 
 
+def lambert(normals: np.ndarray, lights: list[tuple[np.ndarray, float]], ambient: float) -> np.ndarray:
+    """(N,) linear light at unit normals (N, 3): ambient plus each directional light's Lambert
+    term; lights are (unit direction toward the light, in the normals' frame; strength). Matte and
+    view-independent, so it can be baked into vertex colours and drawn unlit."""
+    light = np.full(len(normals), float(ambient))
+    for direction, strength in lights:
+        light += strength * np.clip(normals @ direction, 0.0, None)
+    return light
+
+
+def encode(light: np.ndarray) -> np.ndarray:
+    """Linear light (clipped to 0..1) to display values: light adds up linearly, pictures are
+    stored encoded."""
+    return np.clip(light, 0.0, 1.0) ** (1 / GAMMA)
+
+
 def _lit_colors(normals: np.ndarray, r: np.ndarray, color: tuple[float, float, float]) -> np.ndarray:
     """(N, 4) float32 vertex colours: ambient plus the key and fill lights' Lambert terms, in linear
     light, encoded for display; a face lit at full strength shows `color`."""
-    light = np.full(len(normals), AMBIENT)
-    for toward_light, strength in LIGHTS:
-        direction = r @ (np.asarray(toward_light) / np.linalg.norm(toward_light))
-        light += strength * np.clip(normals @ direction, 0.0, None)
-    grey = np.clip(light, 0.0, 1.0) ** (1 / GAMMA)
+    lights = [(r @ (np.asarray(d) / np.linalg.norm(d)), s) for d, s in LIGHTS]
     rgba = np.ones((len(normals), 4))
-    rgba[:, :3] = grey[:, None] * np.asarray(color, dtype=np.float64)
+    rgba[:, :3] = encode(lambert(normals, lights, AMBIENT))[:, None] * np.asarray(color, dtype=np.float64)
     return rgba.astype(np.float32)
 
 
@@ -164,14 +189,22 @@ def shade(
     )
     scene, node = _scene(mesh, _lit_colors(mesh.vertex_normals, r, color), background)
     scene.add(cam, pose=_look(r, r @ np.array([camera.centre[0], camera.centre[1], plane])))
-    renderer = _renderer(width, height)
+    renderer = offscreen(width, height)
     rgb, _ = renderer.render(scene, pyrender.RenderFlags.FLAT)
-    flags = pyrender.RenderFlags.DEPTH_ONLY | pyrender.RenderFlags.SEG
-    linear = renderer.render(scene, flags, seg_node_map={node: (255, 255, 255)})
+    linear = exact_depth(renderer, scene, node)
     mask = linear > 0
     depth = np.zeros((height, width), np.float32)
     depth[mask] = _ortho_distance(linear[mask], znear, zfar).astype(np.float32)
     return Shaded(np.ascontiguousarray(rgb), mask, depth, plane)
+
+
+def exact_depth(renderer: pyrender.OffscreenRenderer, scene: pyrender.Scene, node) -> np.ndarray:
+    """(H, W) float32 depth of the node, 0 where it does not cover the pixel centre: a pass with
+    multisampling off (the SEG flag turns it off), so coverage is decided at pixel centres. The
+    values are pyrender's perspective conversion of the depth buffer (true distance for a
+    perspective camera; an orthographic one must undo it, see _ortho_distance)."""
+    flags = pyrender.RenderFlags.DEPTH_ONLY | pyrender.RenderFlags.SEG
+    return renderer.render(scene, flags, seg_node_map={node: (255, 255, 255)})
 
 
 def _ortho_distance(linear: np.ndarray, znear: float, zfar: float) -> np.ndarray:

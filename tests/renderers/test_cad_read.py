@@ -18,7 +18,7 @@ import trimesh
 from build123d import Box, Compound, Cylinder, Pos, Rot, export_step
 
 from renderers.cad.builders import build
-from renderers.cad.contain import Contained
+from renderers.cad.contain import CadReader
 from renderers.cad.part import views_of_shape
 from renderers.cad.read import SIZE, CadReject, ReadLimits, read_part
 from renderers.cad.sampling import sample_spec
@@ -64,7 +64,7 @@ def slow_step(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="module")
 def contained():
-    c = Contained(timeout=60.0)
+    c = CadReader(timeout=60.0)
     yield c
     c.close()
 
@@ -271,7 +271,7 @@ def test_contained_passes_the_childs_refusal_through(files, contained):
 
 
 def test_contained_times_out_then_recovers(files, slow_step, contained):
-    c = Contained(timeout=60.0)
+    c = CadReader(timeout=60.0)
     c.read(files[".stl"], ".stl", LIMITS)  # the child is up: the timeout counts the read alone
     c.timeout = 0.5
     first, start = c.pid, time.perf_counter()
@@ -286,7 +286,7 @@ def test_contained_times_out_then_recovers(files, slow_step, contained):
 
 
 def test_contained_child_death_is_a_decode_error(files, slow_step):
-    c = Contained(timeout=60.0)
+    c = CadReader(timeout=60.0)
     c.read(files[".stl"], ".stl", LIMITS)
     killer = threading.Timer(0.5, os.kill, (c.pid, signal.SIGKILL))
     killer.start()
