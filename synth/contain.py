@@ -107,5 +107,35 @@ class Contained:
         return {**self.__dict__, "_pool": None, "_child": None}
 
 
+class Reader(Contained):
+    """A door for untrusted files: the checks that need no parsing (`precheck`: the suffix, empty
+    data, the byte cap) in the caller, the parser (`load`) in the child. Subclasses name both,
+    the modules to preload and their Reject class."""
+
+    load: ClassVar[Callable[..., Any]]
+    precheck: ClassVar[Callable[..., str]]
+    modules: ClassVar[tuple[str, ...]] = ()
+    rejects: ClassVar[type[Reject]] = Reject
+
+    def __init__(self, timeout: float = 60.0):
+        super().__init__(timeout, self.modules, self.rejects)
+
+    def read(self, data: bytes, suffix: str, limits: Any) -> Any:
+        type(self).precheck(data, suffix, limits)  # a file refused unparsed never travels to the child
+        return self.call(type(self).load, data, suffix, limits)
+
+
+def precheck(data: bytes, suffix: str, accepted: Sequence[str], max_bytes: int, reject: type[Reject]) -> str:
+    """The suffix, lower case with its dot, once the checks that need no parsing pass."""
+    suffix = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
+    if suffix not in accepted:
+        raise reject("decode_error", f"unknown file type {suffix!r}; accepted: {', '.join(accepted)}")
+    if not data:
+        raise reject("decode_error", "the file is empty")
+    if len(data) > max_bytes:
+        raise reject("too_large", f"{len(data)} bytes exceeds the cap of {max_bytes}")
+    return suffix
+
+
 def _name(fn: Callable) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)

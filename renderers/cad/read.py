@@ -41,6 +41,7 @@ from OCP.TopoDS import TopoDS_Compound, TopoDS_Shape
 from renderers.cad.mesh_views import project_mesh
 from renderers.cad.part import PartViews, views_of_shape
 from renderers.cad.views import VIEWS
+from synth import contain
 from synth.contain import Reject
 
 REASONS = ("decode_error", "cad_invalid", "too_large", "timeout")
@@ -99,15 +100,7 @@ def sniff(data: bytes) -> str:
 def precheck(data: bytes, suffix: str, limits: ReadLimits) -> str:
     """The suffix, lower case with its dot, once the checks that need no parsing pass (a caller
     runs them before shipping a file to a child process)."""
-    suffix = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
-    if suffix not in STEP_SUFFIXES + MESH_SUFFIXES:
-        accepted = ", ".join(STEP_SUFFIXES + MESH_SUFFIXES)
-        raise CadReject("decode_error", f"unknown file type {suffix!r}; accepted: {accepted}")
-    if not data:
-        raise CadReject("decode_error", "the file is empty")
-    if len(data) > limits.max_bytes:
-        raise CadReject("too_large", f"{len(data)} bytes exceeds the cap of {limits.max_bytes}")
-    return suffix
+    return contain.precheck(data, suffix, STEP_SUFFIXES + MESH_SUFFIXES, limits.max_bytes, CadReject)
 
 
 # -- pose ------------------------------------------------------------------------------------------

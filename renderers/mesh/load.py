@@ -31,7 +31,8 @@ from PIL import Image
 from trimesh.resolvers import Resolver
 
 from renderers.mesh.asset import DEFAULT_COLOR, Asset, Part
-from synth.contain import Contained, Reject
+from synth import contain
+from synth.contain import Reader, Reject
 
 SUFFIXES = (".glb", ".gltf", ".obj", ".ply")
 REASONS = ("decode_error", "too_large", "unsafe_input", "timeout")
@@ -79,14 +80,7 @@ class LoadLimits:
 def precheck(data: bytes, suffix: str, limits: LoadLimits) -> str:
     """The suffix, lower case with its dot, once the checks that need no parsing pass (a caller
     runs them before shipping a file to a child process)."""
-    suffix = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
-    if suffix not in SUFFIXES:
-        raise AssetReject("decode_error", f"unknown file type {suffix!r}; accepted: {', '.join(SUFFIXES)}")
-    if not data:
-        raise AssetReject("decode_error", "the file is empty")
-    if len(data) > limits.max_bytes:
-        raise AssetReject("too_large", f"{len(data)} bytes exceeds the cap of {limits.max_bytes}")
-    return suffix
+    return contain.precheck(data, suffix, SUFFIXES, limits.max_bytes, AssetReject)
 
 
 def load_asset(data: bytes, suffix: str, limits: LoadLimits) -> Asset:
@@ -118,17 +112,15 @@ def load_asset(data: bytes, suffix: str, limits: LoadLimits) -> Asset:
     return Asset(parts, asset_name(tree, scene), extra)
 
 
-class AssetReader(Contained):
-    """load_asset in a long-lived child process with a per-file timeout (seconds). Raises
-    AssetReject: "timeout" past the timeout, "decode_error" when the child dies, and the child's
-    own AssetReject as it was raised."""
+class AssetReader(Reader):
+    """load_asset in a long-lived child process with a per-file timeout (seconds): ``read(data,
+    suffix, limits) -> Asset``. Raises AssetReject: "timeout" past the timeout, "decode_error"
+    when the child dies, and the child's own AssetReject as it was raised."""
 
-    def __init__(self, timeout: float = 60.0):
-        super().__init__(timeout, PRELOAD, AssetReject)
-
-    def read(self, data: bytes, suffix: str, limits: LoadLimits) -> Asset:
-        precheck(data, suffix, limits)  # a file refused unparsed never travels to the child
-        return self.call(load_asset, data, suffix, limits)
+    load = staticmethod(load_asset)
+    precheck = staticmethod(precheck)
+    modules = PRELOAD
+    rejects = AssetReject
 
 
 # -- glTF, before trimesh sees it ------------------------------------------------------------------
