@@ -21,6 +21,7 @@ MODULES = {
     "geometry": "pipelines.geometry",
     "meme": "pipelines.meme",
     "cad": "pipelines.cad",
+    "rotate": "pipelines.rotate",
     "caption": "pipelines.caption",
     "translate": "pipelines.translate",
     "rewrite": "pipelines.rewrite",

@@ -207,6 +207,9 @@ EXAMPLES = {
     "  synth cad --num 500 --out out/cad_edits --set tasks={edit:1}\n"
     "  synth cad --num 500 --out out/cad_views --set tasks={edit:1} --set edits=[complete_view,complete_iso]\n"
     "  synth cad --num 300 --out out/cad_und --set tasks={und:1} --set parts=[flange,housing]",
+    "rotate": "synth rotate --num 500 --out out/rotate\n"
+    "  synth rotate --input objaverse_glbs/ --out out/rotate_files\n"
+    "  synth rotate --num 200 --out out/rotate_turns --set tasks={edit:1} --set directions={left:1,right:1}",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",

@@ -1,0 +1,26 @@
+"""``synth rotate``: object rotation pairs from 3D assets (GLB, glTF, OBJ, PLY), Object-First: the
+object on a plain or gradient background from a source pose and a target pose turned left, right,
+up or down by a configured angle, with exact cameras and the relative rotation in the spec; edit
+rows ("Rotate the toy car 90 degrees to the left.") and und rows (which way, how far). Assets are
+the bundled samples (``--num``) or files (``--input``) read in a contained child process. Every
+target is re-rendered from its recorded camera, and a pair whose views do not differ (a symmetric
+object turned about its axis) is rejected."""
+
+from pipelines.rotate.config import RotateConfig
+from pipelines.rotate.source import SOURCE_KEYS, plan_inputs, rows
+from pipelines.rotate.stages import DECISION, build_stages
+from synth.pipeline import Pipeline
+
+PIPELINE = Pipeline(
+    name="rotate",
+    domain="spatial",
+    summary="Object rotation pairs from 3D assets (GLB, glTF, OBJ, PLY; bundled samples without --input): "
+    "the object from two exact camera poses, turned left/right/up/down by 30-180 degrees, on plain or "
+    "gradient backgrounds; rotate edits and which-way/how-far questions, each target re-rendered from its camera.",
+    config_model=RotateConfig,
+    build_stages=build_stages,
+    source=rows,
+    plan_inputs=plan_inputs,
+    source_keys=lambda cfg: SOURCE_KEYS,
+    decide=DECISION,
+)

@@ -1,0 +1,116 @@
+"""Typed config of ``synth rotate`` (defaults in configs/rotate.yaml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from synth.config import PipelineConfig, RuntimeConfig, Strict
+from synth.sampling import check_weights
+
+Direction = Literal["left", "right", "up", "down"]
+
+
+class RenderConfig(Strict):
+    size: int = Field(512, ge=64, le=4096, description="pixels of each square view")
+    fov_y_deg: float = Field(35.0, gt=5, lt=120, description="vertical field of view of the camera")
+    margin: float = Field(
+        0.12,
+        ge=0,
+        lt=0.9,
+        description="share of the half-frame left free around the object's bounding sphere",
+    )
+
+
+class ElevationConfig(Strict):
+    """Camera elevations in degrees (positive looks down on the object)."""
+
+    source: tuple[float, float] = Field((10.0, 35.0), description="the source view's elevation range")
+    target: tuple[float, float] = Field(
+        (-10.0, 80.0), description="the target's elevation range: up/down angles that leave it are not drawn"
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ElevationConfig:
+        for name, (lo, hi) in (("source", self.source), ("target", self.target)):
+            if not -89.0 <= lo <= hi <= 89.0:
+                raise ValueError(f"elevation.{name} must be lo <= hi within -89..89, not {(lo, hi)}")
+        if not (self.target[0] <= self.source[0] and self.source[1] <= self.target[1]):
+            raise ValueError("elevation.source must lie within elevation.target")
+        return self
+
+
+class ReadConfig(Strict):
+    """How asset files are read (content keys: they change what is drawn)."""
+
+    max_bytes: int = Field(256 << 20, ge=1, description="bytes of an asset file at most (too_large)")
+    max_triangles: int = Field(500_000, ge=1, description="triangles over all parts at most (too_large)")
+    max_texture_side: int = Field(
+        4096, ge=1, description="pixels of a texture's longer side at most (too_large)"
+    )
+    up: Literal["y", "z"] = Field("y", description="the files' up axis: y (glTF and most exports) or z")
+    timeout_s: float = Field(
+        60.0, gt=0, description="seconds one file may take in the reader's child process (render_timeout)"
+    )
+
+
+class Thresholds(Strict):
+    """The verifier's cuts (decision keys: not in the content hash)."""
+
+    min_silhouette_iou: float = Field(
+        0.98, ge=0, le=1, description="IoU of the target's mask and a re-render from the recorded camera"
+    )
+    min_change: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="mean absolute difference of the two views over the union of the object's masks "
+        "(0..1): below it the rotation is not visible (a symmetric object turned about its axis)",
+    )
+
+
+class RotateConfig(PipelineConfig):
+    pipeline: Literal["rotate"] = "rotate"
+    runtime: RuntimeConfig = RuntimeConfig(unit_size=24)
+    inputs: list[str] = Field(
+        default_factory=list,
+        description="GLB, glTF, OBJ or PLY assets (a folder, files, .parquet or WebDataset .tar shards); "
+        "empty = the bundled sample assets drawn from the seed (--num)",
+    )
+    asset_column: str = Field("asset", description="the Parquet column holding an asset file's bytes")
+    tasks: dict[str, float] = Field(default_factory=lambda: {"edit": 3.0, "und": 1.0})
+    angles: list[float] = Field(
+        default_factory=lambda: [30.0, 45.0, 90.0, 180.0], description="rotation angles in degrees"
+    )
+    directions: dict[Direction, float] = Field(
+        default_factory=lambda: {"left": 2.0, "right": 2.0, "up": 1.0, "down": 1.0},
+        description="left/right: a turn about the vertical axis; up/down: a tilt (a change of elevation)",
+    )
+    background: dict[Literal["plain", "gradient"], float] = Field(
+        default_factory=lambda: {"plain": 1.0, "gradient": 1.0}
+    )
+    elevation: ElevationConfig = ElevationConfig()
+    render: RenderConfig = RenderConfig()
+    read: ReadConfig = ReadConfig()
+    thresholds: Thresholds = Thresholds()
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - {"edit", "und"}
+        if unknown:
+            raise ValueError(f"tasks are edit and und, not {sorted(unknown)}")
+        return check_weights(v)
+
+    @field_validator("directions", "background")
+    @classmethod
+    def _weights(cls, v):
+        return check_weights(v)
+
+    @field_validator("angles")
+    @classmethod
+    def _angles(cls, v: list[float]) -> list[float]:
+        if not v or any(not 0 < a <= 180 for a in v):
+            raise ValueError("angles are degrees in (0, 180], at least one")
+        return sorted(set(v))

@@ -1,0 +1,83 @@
+"""Instructions and questions of rotation pairs, in English and Chinese. Directions are the
+viewer's (poses.py), so no phrasing says "its left": the object's own left is the viewer's right
+when it faces the viewer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Chinese names of the objects the sample assets and common files carry; others are "物体".
+ZH_NAMES = {
+    "toy car": "玩具车",
+    "car": "汽车",
+    "chair": "椅子",
+    "vase": "花瓶",
+    "table": "桌子",
+    "lamp": "台灯",
+    "cup": "杯子",
+    "mug": "马克杯",
+    "bottle": "瓶子",
+    "shoe": "鞋子",
+}
+ZH_DIRECTION = {"left": "向左", "right": "向右", "up": "向上", "down": "向下"}
+EN_TURN = ("Rotate the {o} {a} degrees to the {d}.", "Turn the {o} {a}° to the {d}.",
+           "Rotate the {o} to the {d} by {a} degrees.", "Spin the {o} {a} degrees to the {d}.")  # fmt: skip
+EN_TILT = ("Rotate the {o} {a} degrees {d}ward.", "Tilt the {o} {d} by {a} degrees.",
+           "Turn the {o} {a}° {d}ward.")  # fmt: skip
+ZH_TURN = ("将{o}{d}旋转{a}度。", "把{o}{d}转动{a}度。", "让{o}{d}转{a}°。")
+ZH_TILT = ("将{o}{d}旋转{a}度。", "把{o}{d}翻转{a}度。", "让{o}{d}倾斜{a}°。")
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str  # "direction" or "angle"
+    en: str
+    zh: str
+    answer: str
+
+
+def object_names(name: str | None) -> tuple[str, str]:
+    """(English, Chinese) name of the object: the asset's own, else "object" / "物体"."""
+    en = (name or "").strip().lower() or "object"
+    return en, ZH_NAMES.get(en, "物体")
+
+
+def degrees(angle: float) -> str:
+    return f"{angle:g}"
+
+
+def instructions(name: str | None, direction: str, angle: float) -> list[dict[str, str]]:
+    """Every phrasing of the edit, English first; the first is the row's instruction unless the
+    caller picks another."""
+    en, zh = object_names(name)
+    a = degrees(angle)
+    tilt = direction in ("up", "down")
+    out = [{"style": "concise", "language": "en", "text": t.format(o=en, a=a, d=direction)}
+           for t in (EN_TILT if tilt else EN_TURN)]  # fmt: skip
+    out += [{"style": "concise", "language": "zh", "text": t.format(o=zh, a=a, d=ZH_DIRECTION[direction])}
+            for t in (ZH_TILT if tilt else ZH_TURN)]  # fmt: skip
+    return out
+
+
+def question(kind: str, name: str | None, direction: str, angle: float, angles: list[float]) -> Question:
+    """A question about a side-by-side pair (the source on the left, the target on the right)."""
+    en, zh = object_names(name)
+    if kind == "direction":
+        turn = direction in ("left", "right")
+        en_q = "turned to the left or to the right" if turn else "tilted up or down"
+        zh_q = "向左还是向右转动" if turn else "向上还是向下翻转"
+        return Question(
+            kind,
+            f"Compared with the left image, is the {en} in the right image {en_q}? Answer with one word.",
+            f"与左图相比，右图中的{zh}是{zh_q}的？只回答一个词。",
+            direction,
+        )
+    names = [degrees(a) for a in angles]
+    options = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    return Question(
+        kind,
+        f"By how many degrees is the {en} in the right image rotated relative to the left image: {options}? "
+        "Answer with the number.",
+        f"右图中的{zh}相对左图旋转了多少度：{options.replace(', ', '、').replace(' or ', '或')}？只回答数字。",
+        degrees(angle),
+    )
