@@ -4,7 +4,10 @@ up or down by a configured angle, with exact cameras and the relative rotation i
 rows ("Rotate the toy car 90 degrees to the left.") and und rows (which way, how far). Assets are
 the bundled samples (``--num``) or files (``--input``) read in a contained child process. Every
 target is re-rendered from its recorded camera, and a pair whose views do not differ (a symmetric
-object turned about its axis) is rejected."""
+object turned about its axis) is rejected. Background-First (``--set strategy=background_first``,
+photos from ``--images`` or scikit-image's): one camera and one world light over a photo's ground,
+the object turned left or right about its base centre with its ground shadow; the photo's pixels
+outside both objects and shadows are checked identical and that region is the row's mask."""
 
 from pipelines.rotate.config import RotateConfig
 from pipelines.rotate.source import SOURCE_KEYS, plan_inputs, rows

@@ -10,6 +10,8 @@ from synth.config import PipelineConfig, RuntimeConfig, Strict
 from synth.sampling import check_weights
 
 Direction = Literal["left", "right", "up", "down"]
+Strategy = Literal["object_first", "background_first"]
+TURNS = ("left", "right")  # the directions Background-First draws: an object on the ground does not tilt
 
 
 class RenderConfig(Strict):
@@ -41,6 +43,51 @@ class ElevationConfig(Strict):
         return self
 
 
+class PhotosConfig(Strict):
+    """Background-First's photos (``--images``)."""
+
+    images: str | None = Field(
+        None, description="photo folder, Parquet or tar shards; None = scikit-image's photos"
+    )
+    image_column: str = "image"
+    caption_column: str = "caption"
+
+
+class SceneConfig(Strict):
+    """Background-First: a fixed camera over the photo's ground, a fixed world light and its shadow."""
+
+    elevation: tuple[float, float] = Field(
+        (15.0, 30.0), description="degrees of the camera's elevation range"
+    )
+    lift: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="how far above the object's middle the camera aims (unit box): the object sits low",
+    )
+    light_elevation: tuple[float, float] = Field(
+        (40.0, 65.0), description="degrees of the key light above the ground"
+    )
+    light_azimuth: tuple[float, float] = Field(
+        (25.0, 70.0), description="degrees the key light stands to either side of the camera"
+    )
+    shadow_softness_px: float = Field(
+        4.0, ge=0, le=64, description="sigma of the ground shadow's blur at 512 px"
+    )
+    shadow_strength: float = Field(0.55, ge=0, le=1, description="opacity of the ground shadow's core")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SceneConfig:
+        for name, (lo, hi), bounds in (
+            ("elevation", self.elevation, (0.0, 89.0)),
+            ("light_elevation", self.light_elevation, (5.0, 89.0)),
+            ("light_azimuth", self.light_azimuth, (0.0, 180.0)),
+        ):
+            if not bounds[0] <= lo <= hi <= bounds[1]:
+                raise ValueError(f"scene.{name} must be lo <= hi within {bounds}, not {(lo, hi)}")
+        return self
+
+
 class ReadConfig(Strict):
     """How asset files are read (content keys: they change what is drawn)."""
 
@@ -68,6 +115,12 @@ class Thresholds(Strict):
         description="mean absolute difference of the two views over the union of the object's masks "
         "(0..1): below it the rotation is not visible (a symmetric object turned about its axis)",
     )
+    max_background_changed: int = Field(
+        0,
+        ge=0,
+        description="Background-First: pixels that differ between the views outside both objects' masks "
+        "and shadows (dilated by 1 px); above it the background changed",
+    )
 
 
 class RotateConfig(PipelineConfig):
@@ -79,6 +132,11 @@ class RotateConfig(PipelineConfig):
         "empty = the bundled sample assets drawn from the seed (--num)",
     )
     asset_column: str = Field("asset", description="the Parquet column holding an asset file's bytes")
+    strategy: dict[Strategy, float] = Field(
+        default_factory=lambda: {"object_first": 1.0, "background_first": 0.0},
+        description="object_first: the camera orbits the object on a plain background; background_first: "
+        "the object turns on a photo's ground under a fixed camera and light (left/right turns only)",
+    )
     tasks: dict[str, float] = Field(default_factory=lambda: {"edit": 3.0, "und": 1.0})
     angles: list[float] = Field(
         default_factory=lambda: [30.0, 45.0, 90.0, 180.0], description="rotation angles in degrees"
@@ -91,6 +149,8 @@ class RotateConfig(PipelineConfig):
         default_factory=lambda: {"plain": 1.0, "gradient": 1.0}
     )
     elevation: ElevationConfig = ElevationConfig()
+    scene: SceneConfig = SceneConfig()
+    sources: PhotosConfig = PhotosConfig()
     render: RenderConfig = RenderConfig()
     read: ReadConfig = ReadConfig()
     thresholds: Thresholds = Thresholds()
@@ -103,7 +163,13 @@ class RotateConfig(PipelineConfig):
             raise ValueError(f"tasks are edit and und, not {sorted(unknown)}")
         return check_weights(v)
 
-    @field_validator("directions", "background")
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _one_strategy(cls, v):
+        """``--set strategy=background_first``: one strategy by name."""
+        return {v: 1.0} if isinstance(v, str) else v
+
+    @field_validator("directions", "background", "strategy")
     @classmethod
     def _weights(cls, v):
         return check_weights(v)
@@ -114,3 +180,14 @@ class RotateConfig(PipelineConfig):
         if not v or any(not 0 < a <= 180 for a in v):
             raise ValueError("angles are degrees in (0, 180], at least one")
         return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _turns(self) -> RotateConfig:
+        if self.strategy.get("background_first", 0) > 0 and not any(
+            self.directions.get(d, 0) > 0 for d in TURNS
+        ):
+            raise ValueError(
+                "strategy background_first turns the object left or right: give directions a "
+                "left or right weight"
+            )
+        return self

@@ -1,7 +1,9 @@
 """``synth rotate`` end to end: every direction of the car is kept with the rotation its spec
 records; "left" swings the object's near side to the viewer's left (geometry, and a render of the
 asset itself turned); the vase turned about its axis is rejected "rotation not visible"; rows are
-deterministic; input files end kept or rejected with their reason; the CLI run validates."""
+deterministic; input files end kept or rejected with their reason; the CLI run validates.
+Background-First: the car turned left and right on a photo is kept with the photo's pixels outside
+the mask byte-identical, the vase turned is rejected, and rows are deterministic."""
 
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from scipy.spatial.transform import Rotation
 from pipelines.rotate.config import RotateConfig
 from pipelines.rotate.poses import TURN, target_view
 from pipelines.rotate.source import plan_inputs, rows
-from pipelines.rotate.stages import build_stages
+from pipelines.rotate.stages import build_stages, decide
 from renderers.mesh import PerspectiveCamera, load_asset, orbit, render_object, silhouette_iou
 from renderers.mesh.load import LoadLimits
 from renderers.mesh.samples import sample_assets
 from renderers.mesh.scene import Prepared, prepare
 from synth.imageio import decode_image
 from synth.pipeline import RunIdentity
+from synth.sources import PhotoPool
 from synth.stage import run_stages
 from tests.cli_runner import invoke
 
@@ -172,3 +175,76 @@ def test_cli_run_validates(tmp_path, ray_session):
         spec = json.loads(r["spec"])
         if r["task"] == "und":
             assert r["response"] == spec["answer"] and (r["width"], r["height"]) == (1040, 512)
+
+
+BACKGROUND_FIRST = {"strategy": {"background_first": 1}, "directions": {"left": 1, "right": 1}}
+
+
+def _outside_mask_identical(row: dict) -> bool:
+    source, target = (decode_image(row[k]["bytes"]) for k in ("source_image", "target_image"))
+    mask = decode_image(row["aux_images"][0]["bytes"])[..., 0] > 127
+    return bool(np.array_equal(source[~mask], target[~mask]))
+
+
+def test_background_first_turns_the_car_on_a_photo_and_keeps_the_background():
+    """Left and right turns of the car are kept; the camera is one camera; the object turns about
+    Z by -angle for left; outside the mask the two images are byte-identical; the object moved."""
+    cfg = RotateConfig(tasks={"edit": 1}, **BACKGROUND_FIRST)
+    got = []
+    for direction in ("left", "right"):
+        cfg.directions = {direction: 1}
+        got += _run(cfg, [_file_row("toy_car.glb", seed) for seed in (1, 2)])
+    assert [r["status"] for r in got] == ["kept"] * 4, [(r["reason"], r["detail"]) for r in got]
+    for r in got:
+        spec, angle = r["spec"], r["spec"]["angle_deg"]
+        assert spec["strategy"] == "background_first"
+        assert r["subdomain"] == f"rotate/background_first/{spec['direction']}"
+        assert spec["source_camera"] == spec["target_camera"]
+        assert spec["background"]["kind"] == "photo" and spec["background"]["ref"].startswith("skimage:")
+        assert spec["light"]["direction"][2] > 0
+        yaw = {"left": -angle, "right": angle}[spec["direction"]]
+        rotation = spec["model_rotation"]
+        assert rotation["yaw_deg"] == yaw and rotation["angle_deg"] == angle
+        if angle < 180:
+            assert rotation["euler_deg"] == pytest.approx([yaw, 0, 0], abs=1e-6)
+        assert r["instruction"].startswith(("Rotate the toy car", "Turn the toy car", "Spin the toy car"))
+        assert r["scores"]["background_changed"] == 0 and r["scores"]["silhouette_iou"] == 1.0
+        assert r["scores"]["rotation_change"] > cfg.thresholds.min_change
+        assert _outside_mask_identical(r)
+        mask = decode_image(r["aux_images"][0]["bytes"])[..., 0] > 127
+        assert 0.01 < mask.mean() < 0.6  # the objects and their shadows, not the whole photo
+    assert {r["spec"]["direction"] for r in got} == {"left", "right"}
+
+
+def test_background_first_draws_photos_from_images(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(PhotoPool._skimage_pixels("coffee")).save(tmp_path / "table.png")
+    cfg = RotateConfig(tasks={"edit": 1, "und": 1}, sources={"images": str(tmp_path)}, **BACKGROUND_FIRST)
+    got = _run(cfg, [_file_row("chair.glb", seed) for seed in range(3)])
+    assert {r["status"] for r in got} == {"kept"}, [(r["reason"], r["detail"]) for r in got]
+    assert {r["spec"]["background"]["ref"] for r in got} == {"table.png"}
+
+
+def test_background_first_vase_turned_is_rejected():
+    cfg = RotateConfig(tasks={"edit": 1}, **BACKGROUND_FIRST)
+    got = _run(cfg, [_file_row("vase.glb", s) for s in range(2)])
+    assert {(r["reason"], r["detail"].split(":")[0]) for r in got} == {
+        ("verify_failed", "rotation not visible")
+    }
+    assert all(r["scores"]["background_changed"] == 0 for r in got)
+
+
+def test_background_first_is_deterministic_and_a_changed_background_is_rejected():
+    cfg = RotateConfig(**BACKGROUND_FIRST)
+    a, b = (_run(cfg, [{"sample_id": str(i), "seed": 70 + i, "_index": i, "meta": None, "_input": None}
+                       for i in range(3)]) for _ in range(2))  # fmt: skip
+    for x, y in zip(a, b, strict=True):
+        for key in ("source_image", "target_image", "aux_images", "spec", "instruction", "scores", "status"):
+            assert x.get(key) == y.get(key), key
+    scores = {"silhouette_iou": 1.0, "background_changed": 3, "rotation_change": 0.2}
+    verdict = decide(scores, {}, cfg.thresholds)
+    assert verdict[0] == "verify_failed" and verdict[1].startswith("background changed")
+    with pytest.raises(ValueError, match="left or right"):
+        RotateConfig(strategy="background_first", directions={"up": 1})
+    assert RotateConfig().strategy == {"object_first": 1.0, "background_first": 0.0}
