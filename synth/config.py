@@ -7,6 +7,7 @@ A config has three kinds of keys. *Content* keys change what is drawn and enter 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -100,15 +101,35 @@ class PipelineConfig(Strict):
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
-    """``a.b=value`` -> (["a", "b"], yaml-parsed value). ``--set kinds=[bst,heap]`` gives a list."""
+    """``a.b=value`` -> (["a", "b"], yaml-parsed value). ``--set kinds=[bst,heap]`` gives a list;
+    ``--set tasks={edit:1,und:2}`` a mapping, though YAML wants a space after each colon."""
     if "=" not in item:
         raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set render.min_contrast=4.5")
     key, raw = item.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw != "" else ""
+        value = _spaced(yaml.safe_load(raw)) if raw != "" else ""
     except yaml.YAMLError as e:
         raise ConfigError(f"--set {key}: value {raw!r} is not valid YAML ({e})") from None
     return key.strip().split("."), value
+
+
+_UNSPACED = re.compile(r"^([A-Za-z_][\w.-]*):([^/\s].*)$")  # not a URL: http://...
+
+
+def _spaced(value: Any) -> Any:
+    """YAML reads ``{edit:1}`` as {"edit:1": None}; typed in a shell it means {"edit": 1}. Keys
+    of that form whose value is null are split, recursively; anything else is left as it is."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            m = _UNSPACED.match(k) if isinstance(k, str) and v is None else None
+            if m:
+                k, v = m.group(1), yaml.safe_load(m.group(2))
+            out[k] = _spaced(v)
+        return out
+    if isinstance(value, list):
+        return [_spaced(v) for v in value]
+    return value
 
 
 def _override_items(overrides: Overrides | None) -> Iterable[tuple[list[str], Any]]:

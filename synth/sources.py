@@ -15,7 +15,7 @@ import bisect
 import hashlib
 import os
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +49,26 @@ SKIMAGE_PHOTOS = {
     "immunohistochemistry": ("a microscope image of stained tissue", "一张染色组织的显微镜图像"),
     "hubble_deep_field": ("a deep-space photo full of distant galaxies", "一张布满遥远星系的深空照片"),
 }
+#: Its photos of ground an object can stand on (a table, pavement, grass), for Background-First
+#: scenes; the textures are not in SKIMAGE_PHOTOS, so other pools stay as they were.
+GROUND_PHOTOS = {
+    "coffee": SKIMAGE_PHOTOS["coffee"],
+    "grass": ("a close-up of grass, seen from above", "一张从上方拍摄的草地特写"),
+    "gravel": ("gravel on the ground, seen from above", "一张从上方拍摄的地面碎石"),
+    "brick": ("a brick pavement, seen from above", "一张从上方拍摄的砖铺地面"),
+}
+#: Their licences, as scikit-image's data module documents them.
+SKIMAGE_LICENSES = {
+    "astronaut": "public domain (NASA)",
+    "coffee": "CC0 (Rachel Michetti)",
+    "chelsea": "CC0 (Stefan van der Walt)",
+    "rocket": "public domain (SpaceX)",
+    "immunohistochemistry": "no known copyright restrictions",
+    "hubble_deep_field": "public domain (NASA)",
+    "grass": "CC0 (Lav Varshney)",
+    "gravel": "CC0 (CC0Textures, Gravel04)",
+    "brick": "CC0 (CC0Textures, Bricks25)",
+}
 OPEN_SHARDS = 8  # Parquet footers kept open per pool
 
 
@@ -62,6 +82,7 @@ class Photo:
     digest: str
     caption_en: str | None = None
     caption_zh: str | None = None
+    license: str | None = None  # known for the bundled photos only
 
 
 @dataclass(frozen=True)
@@ -126,8 +147,11 @@ class PhotoPool(Sequence[str]):
         image_column: str = "image",
         caption_column: str = "caption",
         max_bytes: int = DEFAULT_MAX_BYTES,
+        bundled: Mapping[str, tuple[str, str]] = SKIMAGE_PHOTOS,
     ):
+        """`bundled`: scikit-image's photos to use when there is no source, with their captions."""
         self.source, self.image_column, self.caption_column = source, image_column, caption_column
+        self.bundled = bundled
         self.max_bytes = max_bytes
         self._files: dict[str, str] = {}  # ref -> uri of single image files
         self._file_refs: list[str] = []
@@ -138,7 +162,7 @@ class PhotoPool(Sequence[str]):
         if source is None:
             from skimage import data
 
-            self._file_refs = [f"skimage:{n}" for n in sorted(SKIMAGE_PHOTOS) if hasattr(data, n)]
+            self._file_refs = [f"skimage:{n}" for n in sorted(bundled) if hasattr(data, n)]
         else:
             self._index(list_inputs([source], image_column))
         self._starts = [s.start for s in self._shards]
@@ -198,8 +222,10 @@ class PhotoPool(Sequence[str]):
         """Read and decode the photo ``ref`` names (reading nothing else of the pool)."""
         if ref.startswith("skimage:") and self.source is None:
             pixels = skimage_pixels(ref.split(":", 1)[1])
-            en, zh = SKIMAGE_PHOTOS[ref.split(":", 1)[1]]
-            return Photo(ref, pixels, hashlib.sha256(pixels.tobytes()).hexdigest()[:16], en, zh)
+            en, zh = self.bundled[ref.split(":", 1)[1]]
+            name = ref.split(":", 1)[1]
+            digest = hashlib.sha256(pixels.tobytes()).hexdigest()[:16]
+            return Photo(ref, pixels, digest, en, zh, SKIMAGE_LICENSES[name])
         try:
             data, caption = self._read(ref)
             return Photo(ref, decode_image(data), hashlib.sha256(data).hexdigest()[:16], caption)

@@ -21,10 +21,13 @@ from scipy.spatial.transform import Rotation
 
 from pipelines.rotate.config import TURNS, RotateConfig
 from renderers.mesh import PerspectiveCamera, composite, fit_distance, ground_shadow, orbit, render_object
+from renderers.mesh.render import AMBIENT, GAMMA
 from renderers.mesh.scene import Light, Lighting, Prepared, Render
 from synth.sampling import choice, pick
 
 FILL = 0.25  # the fill light's strength against the key's 1.0
+LUMA = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luminance of linear RGB
+MIDDLE_GREY = 0.18  # the mean linear luminance a photo exposed as usual has
 REFERENCE_SIZE = 512  # scene.shadow_softness_px is given at this size
 
 
@@ -50,11 +53,14 @@ def _toward(azimuth: float, elevation: float) -> tuple[float, float, float]:
     return tuple(round(x, 9) + 0.0 for x in v)
 
 
-def draw_scene(rng: np.random.Generator, cfg: RotateConfig) -> Scene:
-    """A left or right turn (by the directions' weights) and an angle, the camera's azimuth and
-    elevation, and a key light to one side of the camera, above the ground."""
-    direction = choice(rng, {d: w for d, w in cfg.directions.items() if d in TURNS and w > 0})
-    angle = float(pick(rng, cfg.angles))
+def draw_scene(
+    rng: np.random.Generator, cfg: RotateConfig, angle: float | None = None, directions: dict | None = None
+) -> Scene:
+    """A left or right turn (by the weights of `directions`, else of cfg.directions) and an angle
+    (one of cfg.angles unless given: a turntable's step), the camera's azimuth and elevation, and a
+    key light to one side of the camera, above the ground."""
+    direction = turn_direction(rng, directions or cfg.directions)
+    angle = float(pick(rng, cfg.angles)) if angle is None else angle
     s = cfg.scene
     azimuth = round(float(rng.uniform(0.0, 360.0)), 2)
     elevation = round(float(rng.uniform(*s.elevation)), 2)
@@ -71,9 +77,34 @@ def draw_scene(rng: np.random.Generator, cfg: RotateConfig) -> Scene:
     )
 
 
-def lighting(scene: Scene) -> Lighting:
-    """World lights: they stay with the photo while the object turns."""
-    return Lighting((Light(scene.light_dir, 1.0, world=True), Light(scene.fill_dir, FILL, world=True)))
+def turn_direction(rng: np.random.Generator, directions: dict[str, float]) -> str:
+    """Left or right by their weights (config validation ensures one of them weighs)."""
+    return choice(rng, {d: w for d, w in directions.items() if d in TURNS and w > 0})
+
+
+def photo_light(pixels: np.ndarray) -> dict:
+    """The photo's light as the object should receive it, by the grey-world estimate: the colour
+    of the light is the photo's mean linear colour at unit luminance (half of it: a photo's own
+    colours are not all light), and its exposure follows the mean luminance against middle grey,
+    so an object on a dim photo is dimmer and one on a warm photo warmer. Bounded, so a black or
+    saturated photo still shows the object."""
+    linear = (pixels.reshape(-1, 3).astype(np.float64) / 255.0) ** GAMMA
+    mean = linear.mean(axis=0)
+    luminance = float(mean @ LUMA)
+    colour = mean / max(luminance, 1e-6)
+    tint = np.clip(1.0 + 0.5 * (colour - 1.0), 0.7, 1.3)
+    tint = tint / float(tint @ LUMA)  # the tint colours the light, the exposure scales it
+    exposure = float(np.clip((luminance / MIDDLE_GREY) ** 0.5, 0.55, 1.2))
+    return {"tint": [round(float(x), 6) for x in tint], "exposure": round(exposure, 6)}
+
+
+def lighting(scene: Scene, matched: dict | None = None) -> Lighting:
+    """World lights: they stay with the photo while the object turns; matched to the photo's
+    colour and brightness (photo_light) where given."""
+    e = matched["exposure"] if matched else 1.0
+    tint = tuple(matched["tint"]) if matched else (1.0, 1.0, 1.0)
+    lights = (Light(scene.light_dir, e, world=True), Light(scene.fill_dir, FILL * e, world=True))
+    return Lighting(lights, AMBIENT * e, tint)
 
 
 def pivot(asset: Prepared) -> tuple[float, float, float]:
@@ -122,15 +153,15 @@ def turned_from_record(asset: Prepared, record: dict) -> Prepared:
     return turned(asset, record["yaw_deg"], tuple(record["pivot"]))
 
 
-def camera(asset: Prepared, other: Prepared, scene: Scene, cfg: RotateConfig) -> PerspectiveCamera:
-    """One camera for both views: aimed above the object's middle so it stands low in the frame,
-    far enough to frame both poses."""
-    points = np.concatenate([p.positions for a in (asset, other) for p in a.parts]).astype(np.float64)
-    c = pivot(asset)
+def camera(poses: list[Prepared], scene: Scene, cfg: RotateConfig, size: int) -> PerspectiveCamera:
+    """One camera for every view: aimed above the object's middle so it stands low in the frame,
+    far enough to frame every pose (the first is the object as given)."""
+    points = np.concatenate([p.positions for a in poses for p in a.parts]).astype(np.float64)
+    c = pivot(poses[0])
     target = (c[0], c[1], float((points[:, 2].min() + points[:, 2].max()) / 2) + cfg.scene.lift)
     r = cfg.render
     distance = fit_distance(points, scene.elevation, r.fov_y_deg, r.margin, target=target)
-    return orbit(scene.azimuth, scene.elevation, distance, target, r.fov_y_deg, (r.size, r.size))
+    return orbit(scene.azimuth, scene.elevation, distance, target, r.fov_y_deg, (size, size))
 
 
 def fit_photo(pixels: np.ndarray, size: int) -> tuple[np.ndarray, dict]:
@@ -141,6 +172,11 @@ def fit_photo(pixels: np.ndarray, size: int) -> tuple[np.ndarray, dict]:
     square = np.ascontiguousarray(pixels[y : y + side, x : x + side, :3])
     image = Image.fromarray(square).resize((size, size), Image.Resampling.LANCZOS)
     return np.asarray(image, np.uint8), {"x": x, "y": y, "side": side}
+
+
+def shadow_softness(cfg: RotateConfig, size: int) -> float:
+    """The shadow blur's sigma in pixels of a size-pixel view (the config gives it at 512)."""
+    return cfg.scene.shadow_softness_px * size / REFERENCE_SIZE
 
 
 @dataclass
@@ -155,10 +191,10 @@ class View:
 
 
 def render_view(
-    asset: Prepared, cam: PerspectiveCamera, scene: Scene, photo: np.ndarray, cfg: RotateConfig
+    asset: Prepared, cam: PerspectiveCamera, scene: Scene, photo: np.ndarray, cfg: RotateConfig, matched: dict
 ) -> View:
-    softness = cfg.scene.shadow_softness_px * cfg.render.size / REFERENCE_SIZE
-    render = render_object(asset, cam, lighting(scene))
+    softness = shadow_softness(cfg, cam.size[0])
+    render = render_object(asset, cam, lighting(scene, matched))
     shadow = ground_shadow(asset, cam, np.asarray(scene.light_dir), softness, cfg.scene.shadow_strength)
     return View(replace(render, rgb=composite(photo, render, shadow)), shadow)
 

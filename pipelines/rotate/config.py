@@ -11,7 +11,8 @@ from synth.sampling import check_weights
 
 Direction = Literal["left", "right", "up", "down"]
 Strategy = Literal["object_first", "background_first"]
-TURNS = ("left", "right")  # the directions Background-First draws: an object on the ground does not tilt
+TURNS = ("left", "right")  # the directions Background-First and turntables draw: turns about the vertical
+TASKS = ("edit", "und", "turntable")
 
 
 class RenderConfig(Strict):
@@ -47,7 +48,9 @@ class PhotosConfig(Strict):
     """Background-First's photos (``--images``)."""
 
     images: str | None = Field(
-        None, description="photo folder, Parquet or tar shards; None = scikit-image's photos"
+        None,
+        description="photo folder, Parquet or tar shards; None = scikit-image's photos of ground "
+        "(a table, grass, gravel, bricks)",
     )
     image_column: str = "image"
     caption_column: str = "caption"
@@ -85,6 +88,33 @@ class SceneConfig(Strict):
         ):
             if not bounds[0] <= lo <= hi <= bounds[1]:
                 raise ValueError(f"scene.{name} must be lo <= hi within {bounds}, not {(lo, hi)}")
+        return self
+
+
+class TurntableConfig(Strict):
+    """Turntable rows: one view in, the object seen from ``views`` azimuths around it out, as a grid."""
+
+    views: int = Field(
+        6, ge=3, le=16, description="views in the grid, 360/views degrees apart, the first as given"
+    )
+    columns: int = Field(
+        3, ge=1, le=16, description="grid columns: views fill it left to right, top to bottom"
+    )
+    cell: int = Field(256, ge=64, le=2048, description="pixels of each square view (and of the source view)")
+    directions: dict[Literal["left", "right"], float] = Field(
+        default_factory=lambda: {"left": 1.0, "right": 1.0},
+        description="which way the object turns from view to view (the pairs' directions do not apply)",
+    )
+
+    @field_validator("directions")
+    @classmethod
+    def _weights(cls, v):
+        return check_weights(v)
+
+    @model_validator(mode="after")
+    def _grid(self) -> TurntableConfig:
+        if self.views % self.columns:
+            raise ValueError(f"turntable.views ({self.views}) must fill whole rows of {self.columns} columns")
         return self
 
 
@@ -133,11 +163,15 @@ class RotateConfig(PipelineConfig):
     )
     asset_column: str = Field("asset", description="the Parquet column holding an asset file's bytes")
     strategy: dict[Strategy, float] = Field(
-        default_factory=lambda: {"object_first": 1.0, "background_first": 0.0},
+        default_factory=lambda: {"object_first": 3.0, "background_first": 1.0},
         description="object_first: the camera orbits the object on a plain background; background_first: "
         "the object turns on a photo's ground under a fixed camera and light (left/right turns only)",
     )
-    tasks: dict[str, float] = Field(default_factory=lambda: {"edit": 3.0, "und": 1.0})
+    tasks: dict[str, float] = Field(
+        default_factory=lambda: {"edit": 3.0, "und": 1.0, "turntable": 1.0},
+        description="edit: one rotation; und: which way or how far, asked of the two views side by side; "
+        "turntable: an edit row from one view to a grid of views around the object",
+    )
     angles: list[float] = Field(
         default_factory=lambda: [30.0, 45.0, 90.0, 180.0], description="rotation angles in degrees"
     )
@@ -152,15 +186,16 @@ class RotateConfig(PipelineConfig):
     scene: SceneConfig = SceneConfig()
     sources: PhotosConfig = PhotosConfig()
     render: RenderConfig = RenderConfig()
+    turntable: TurntableConfig = TurntableConfig()
     read: ReadConfig = ReadConfig()
     thresholds: Thresholds = Thresholds()
 
     @field_validator("tasks")
     @classmethod
     def _tasks(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = set(v) - {"edit", "und"}
+        unknown = set(v) - set(TASKS)
         if unknown:
-            raise ValueError(f"tasks are edit and und, not {sorted(unknown)}")
+            raise ValueError(f"tasks are {', '.join(TASKS)}, not {sorted(unknown)}")
         return check_weights(v)
 
     @field_validator("strategy", mode="before")
@@ -183,11 +218,11 @@ class RotateConfig(PipelineConfig):
 
     @model_validator(mode="after")
     def _turns(self) -> RotateConfig:
-        if self.strategy.get("background_first", 0) > 0 and not any(
-            self.directions.get(d, 0) > 0 for d in TURNS
-        ):
+        if any(self.directions.get(d, 0) > 0 for d in TURNS):
+            return self
+        if self.strategy.get("background_first", 0) > 0:
             raise ValueError(
                 "strategy background_first turns the object left or right: give directions a "
-                "left or right weight"
+                "left or right weight, or draw tilts alone with --set strategy=object_first"
             )
         return self

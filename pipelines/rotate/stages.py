@@ -1,22 +1,32 @@
-"""The stages of ``synth rotate``: render a pair of views of one asset from the row's seed
-(Object-First: two orbit cameras; Background-First: one camera over a photo, the object turned),
-verify it by re-rendering the target's silhouette from the recorded camera (and model rotation),
-by counting background pixels that changed (Background-First) and by measuring how much the two
-views differ, then decide from those stored scores."""
+"""The stages of ``synth rotate``: render views of one asset from the row's seed (a pair, or a
+turntable of N views; Object-First: orbit cameras; Background-First: one camera over a photo, the
+object turned), verify them by re-rendering each checked view's silhouette from the recorded camera
+(and model rotation), by counting background pixels that changed (Background-First) and by
+measuring how much consecutive views differ, then decide from those stored scores."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
 from pipelines.rotate import background_first as bf
 from pipelines.rotate.config import RotateConfig, Thresholds
-from pipelines.rotate.poses import draw_pose
-from pipelines.rotate.text import instructions, question
-from pipelines.rotate.views import background, cameras, mask_png_array, rotation_change, side_by_side
+from pipelines.rotate.poses import draw_pose, target_view
+from pipelines.rotate.text import Names, instructions, object_names, question, turntable_instructions
+from pipelines.rotate.views import (
+    background,
+    cameras,
+    grid,
+    mask_png_array,
+    orbit_cameras,
+    rotation_change,
+    side_by_side,
+)
 from renderers.mesh import (
     AssetReader,
     AssetReject,
@@ -33,7 +43,7 @@ from synth.identity import sample_rng
 from synth.imageio import DecodeError, decode_image, encode_png
 from synth.sampling import NotApplicable, choice, pick
 from synth.schema import image_value
-from synth.sources import PhotoPool
+from synth.sources import GROUND_PHOTOS, PhotoPool
 from synth.stage import Row, Stage, mark
 
 CACHE = 16  # prepared assets kept per worker (a file's rows usually come together)
@@ -67,9 +77,19 @@ def sniff(data: bytes) -> str:
     return ".gltf" if data.lstrip()[:1] == b"{" else ".obj"
 
 
+@dataclass
+class Drawn:
+    """What a strategy drew: its record, the views (the source first) and where pixels may change
+    (Object-First pair: the target's mask; otherwise the objects and shadows of every view)."""
+
+    spec: dict
+    views: list[Render]
+    support: np.ndarray  # (H, W) bool
+
+
 class RenderRotation(Stage):
-    """Reads the asset (in the reader's child process, with a timeout), draws the pose from the
-    row's seed and renders the source and target views with the same lights and background."""
+    """Reads the asset (in the reader's child process, with a timeout), draws the views from the
+    row's seed with the same lights and background, and writes an edit, und or turntable row."""
 
     name = "render"
     error_reason = "render_error"
@@ -78,7 +98,7 @@ class RenderRotation(Stage):
     writes = (
         "domain", "subdomain", "task", "language", "width", "height", "source_image", "target_image",
         "aux_images", "instruction", "instructions", "response", "spec", "license", "meta",
-        "_asset", "_source", "_target", "_support",
+        "_asset", "_views", "_support",
     )  # fmt: skip
 
     def __init__(self, cfg: RotateConfig):
@@ -91,7 +111,7 @@ class RenderRotation(Stage):
         self.cache: OrderedDict[str, Prepared] = OrderedDict()
         s = self.cfg.sources
         self.photos = (
-            PhotoPool(s.images, s.image_column, s.caption_column)
+            PhotoPool(s.images, s.image_column, s.caption_column, bundled=GROUND_PHOTOS)
             if self.cfg.strategy.get("background_first", 0) > 0
             else None
         )
@@ -124,69 +144,38 @@ class RenderRotation(Stage):
             return mark(row, "render_error", "the asset has no triangles to draw")
         strategy = choice(np.random.default_rng([row["seed"], STRATEGY_STREAM]), cfg.strategy)
         task = choice(rng, cfg.tasks)
-        if strategy == "background_first":
-            try:
-                drawn = self.background_first(rng, asset)
-            except DecodeError as e:
-                return mark(row, e.reason, str(e))
-        else:
-            try:
+        try:
+            if strategy == "background_first":
+                drawn = self.background_first(rng, asset, turntable=task == "turntable")
+            elif task == "turntable":
+                drawn = self.object_first_turntable(rng, asset)
+            else:
                 drawn = self.object_first(rng, asset)
-            except NotApplicable as e:
-                return mark(row, "render_error", str(e))
-        spec, source, target, mask = drawn
-        direction, angle = spec["direction"], spec["angle_deg"]
-        spec = {"strategy": strategy, "asset": asset.name, "file": file, **spec}
-        variants = instructions(asset.name, direction, angle)
-        english = [v for v in variants if v["language"] == "en"]
-        size = cfg.render.size
+        except DecodeError as e:
+            return mark(row, e.reason, str(e))
+        except NotApplicable as e:
+            return mark(row, "render_error", str(e))
+        if strategy == "background_first":
+            photo = drawn.spec["background"].get("license") or f"from {cfg.sources.images}"
+            license_ = f"asset: {license_ or 'from the input'}; photo: {photo}"
+        spec = {"strategy": strategy, "asset": asset.name, "file": file, **drawn.spec}
         row.update(
             domain="spatial",
-            subdomain=f"rotate/{strategy}/{direction}",
-            task=task,
+            subdomain=f"rotate/{strategy}/{'turntable' if task == 'turntable' else spec['direction']}",
+            task="edit" if task == "turntable" else task,
             language="en",
             license=license_,
             meta={**(row.get("meta") or {}), "asset": asset.name, "file": file, "digest": digest[:16]},
             _asset=asset,
-            _source=source,
-            _target=target,
-            _support=mask if strategy == "background_first" else None,
+            _views=drawn.views,
+            _support=drawn.support,
         )
-        if task == "edit":
-            row.update(
-                width=size,
-                height=size,
-                instruction=english[int(rng.integers(len(english)))]["text"],
-                instructions=variants,
-                source_image=image_value(encode_png(source.rgb)),
-                target_image=image_value(encode_png(target.rgb)),
-                aux_images=[image_value(encode_png(mask_png_array(mask)))],
-                spec=spec,
-            )
-            return row
-        kind = pick(rng, ("angle", "direction"))
-        if angle >= 180:  # half a turn is as much left as right
-            kind = "angle"
-        q = question(kind, asset.name, direction, angle, cfg.angles)
-        gap = max(1, size // 32)
-        row.update(
-            width=2 * size + gap,
-            height=size,
-            instruction=q.en,
-            instructions=[
-                {"style": "question", "language": "en", "text": q.en},
-                {"style": "question", "language": "zh", "text": q.zh},
-            ],
-            response=q.answer,
-            source_image=image_value(encode_png(side_by_side(source.rgb, target.rgb, gap))),
-            target_image=None,
-            spec={**spec, "question": kind, "answer": q.answer, "layout": f"source | {gap} px gap | target"},
-        )
+        compose(row, task, spec, drawn, object_names(asset.name), rng, cfg)
         return row
 
-    def object_first(self, rng, asset: Prepared) -> tuple[dict, Render, Render, np.ndarray]:
-        """(spec, source, target, target mask): the camera orbits the object on a plain or
-        gradient background; lights turn with the camera."""
+    def object_first(self, rng, asset: Prepared) -> Drawn:
+        """The camera orbits the object on a plain or gradient background; lights turn with the
+        camera. What may change is the target's mask."""
         cfg = self.cfg
         pose = draw_pose(rng, cfg)
         bg_kind = choice(rng, cfg.background)
@@ -203,34 +192,82 @@ class RenderRotation(Stage):
             "rotation": relative_rotation(source_cam, target_cam),
             "background": bg_record,
         }
-        return spec, source, target, target.mask
+        return Drawn(spec, [source, target], target.mask)
 
-    def background_first(self, rng, asset: Prepared) -> tuple[dict, Render, Render, np.ndarray]:
-        """(spec, source, target, what may change): one camera and one world light over a photo;
-        the source shows the asset as it is, the target the asset turned about its base centre."""
-        cfg = self.cfg
+    def object_first_turntable(self, rng, asset: Prepared) -> Drawn:
+        """turntable.views orbit cameras 360/views degrees apart at one elevation, the first the
+        source view; view k sees the object turned k steps toward the direction."""
+        cfg, tt = self.cfg, self.cfg.turntable
+        direction = bf.turn_direction(rng, tt.directions)
+        step = 360.0 / tt.views
+        azimuth = round(float(rng.uniform(0.0, 360.0)), 2)
+        elevation = round(float(rng.uniform(*cfg.elevation.source)), 2)
+        bg_kind = choice(rng, cfg.background)
+        bg, bg_record = background(rng, bg_kind, tt.cell)
+        poses = [target_view(azimuth, elevation, direction, k * step) for k in range(tt.views)]
+        cams = orbit_cameras(asset, poses, cfg.render, tt.cell)
+        views = [render_object(asset, c, background=bg) for c in cams]
+        spec = {
+            "direction": direction,
+            "angle_deg": step,
+            "views": [
+                {
+                    "azimuth_deg": a,
+                    "elevation_deg": e,
+                    "camera": c.to_dict(),
+                    "rotation": relative_rotation(cams[0], c),
+                }
+                for (a, e), c in zip(poses, cams, strict=True)
+            ],
+            "background": bg_record,
+        }
+        return Drawn(spec, views, np.logical_or.reduce([v.mask for v in views]))
+
+    def background_first(self, rng, asset: Prepared, turntable: bool = False) -> Drawn:
+        """One camera and one world light over a photo; the source shows the asset as it is, the
+        target (or each view of a turntable) the asset turned about its base centre."""
+        cfg, tt = self.cfg, self.cfg.turntable
         ref = self.photos[int(rng.integers(len(self.photos)))]
         photo = self.photos.load(ref)
-        pixels, crop = bf.fit_photo(photo.pixels, cfg.render.size)
-        scene = bf.draw_scene(rng, cfg)
+        size = tt.cell if turntable else cfg.render.size
+        pixels, crop = bf.fit_photo(photo.pixels, size)
+        scene = (
+            bf.draw_scene(rng, cfg, angle=360.0 / tt.views, directions=tt.directions)
+            if turntable
+            else bf.draw_scene(rng, cfg)
+        )
         about = bf.pivot(asset)
-        moved = bf.turned(asset, scene.yaw, about)
-        cam = bf.camera(asset, moved, scene, cfg)
-        source, target = (bf.render_view(a, cam, scene, pixels, cfg) for a in (asset, moved))
+        yaws = [k * scene.yaw for k in range(tt.views if turntable else 2)]
+        poses = [bf.turned(asset, yaw, about) if yaw else asset for yaw in yaws]
+        cam = bf.camera(poses, scene, cfg, size)
+        matched = bf.photo_light(pixels)
+        views = [bf.render_view(a, cam, scene, pixels, cfg, matched) for a in poses]
         spec = {
             "direction": scene.direction,
             "angle_deg": scene.angle,
             "view": {"azimuth_deg": scene.azimuth, "elevation_deg": scene.elevation},
-            "source_camera": cam.to_dict(),
-            "target_camera": cam.to_dict(),
-            "model_rotation": bf.model_rotation(scene.yaw, about),
+            **(
+                {
+                    "views": [
+                        {"camera": cam.to_dict(), "model_rotation": bf.model_rotation(y, about)} for y in yaws
+                    ]
+                }
+                if turntable
+                else {
+                    "source_camera": cam.to_dict(),
+                    "target_camera": cam.to_dict(),
+                    "model_rotation": bf.model_rotation(yaws[1], about),
+                }
+            ),
             "light": {
                 "direction": list(scene.light_dir),
                 "fill_direction": list(scene.fill_dir),
-                "frame": "world, toward the light; the same for both views",
+                "frame": "world, toward the light; the same for every view",
+                **matched,
+                "matched": "grey world: tint from the photo's mean linear colour, exposure from its luminance",
             },
             "shadow": {
-                "softness_px": cfg.scene.shadow_softness_px * cfg.render.size / bf.REFERENCE_SIZE,
+                "softness_px": bf.shadow_softness(cfg, size),
                 "strength": cfg.scene.shadow_strength,
                 "ground": "z = 0",
             },
@@ -240,46 +277,103 @@ class RenderRotation(Stage):
                 "digest": photo.digest,
                 "source": cfg.sources.images or "skimage",
                 "crop": crop,
+                "license": photo.license,
             },
         }
-        return spec, source.render, target.render, source.support | target.support
+        support = np.logical_or.reduce([v.support for v in views])
+        return Drawn(spec, [v.render for v in views], support)
+
+
+def compose(row: Row, task: str, spec: dict, drawn: Drawn, names: Names, rng, cfg: RotateConfig) -> None:
+    """The row's images and texts for its task: an edit pair, a question about the two views side
+    by side, or a turntable grid. The English instruction is one of the phrasings, drawn from rng."""
+    views, size = drawn.views, drawn.views[0].rgb.shape[0]
+    direction, angle = spec["direction"], spec["angle_deg"]
+    if task == "und":
+        kind = pick(rng, ("angle", "direction"))
+        if angle >= 180:  # half a turn is as much left as right
+            kind = "angle"
+        q = question(kind, names, direction, angle, cfg.angles)
+        gap = max(1, size // 32)
+        row.update(
+            width=2 * size + gap,
+            height=size,
+            instruction=q.en,
+            instructions=[
+                {"style": "question", "language": "en", "text": q.en},
+                {"style": "question", "language": "zh", "text": q.zh},
+            ],
+            response=q.answer,
+            source_image=image_value(encode_png(side_by_side(views[0].rgb, views[1].rgb, gap))),
+            target_image=None,
+            spec={**spec, "question": kind, "answer": q.answer, "layout": f"source | {gap} px gap | target"},
+        )
+        return
+    if task == "turntable":
+        columns = cfg.turntable.columns
+        rows = len(views) // columns
+        variants = turntable_instructions(names, direction, angle, columns, rows)
+        target = grid([v.rgb for v in views], columns)
+        mask = grid([mask_png_array(drawn.support)] * len(views), columns)
+        spec = {
+            **spec,
+            "grid": {"columns": columns, "rows": rows, "cell": size, "order": "row-major from the top left"},
+        }
+    else:
+        variants = instructions(names, direction, angle)
+        target, mask = views[1].rgb, mask_png_array(drawn.support)
+    english = [v["text"] for v in variants if v["language"] == "en"]
+    row.update(
+        width=target.shape[1],
+        height=target.shape[0],
+        instruction=english[int(rng.integers(len(english)))],
+        instructions=variants,
+        source_image=image_value(encode_png(views[0].rgb)),
+        target_image=image_value(encode_png(target)),
+        aux_images=[image_value(encode_png(mask))],
+        spec=spec,
+    )
 
 
 class VerifyRotation(Stage):
-    """Re-renders the target's silhouette from the camera the spec records and compares it with
-    the target's mask (the stored PNG for an edit row), and measures how much the views differ."""
+    """Re-renders each checked view's silhouette (a pair's target, every view of a turntable) from
+    the camera and model rotation the spec records and compares it with the view's mask (the stored
+    PNG for an Object-First edit pair), and measures how much consecutive views differ."""
 
     name = "verify"
     error_reason = "render_error"
     keeps_model = True  # the GL context
-    reads = ("spec", "aux_images", "_asset", "_source", "_target", "_support")
+    reads = ("spec", "task", "aux_images", "_asset", "_views", "_support")
     writes = ("scores",)
 
     def process_row(self, row: Row) -> Row:
-        spec = row["spec"]
-        camera = PerspectiveCamera.from_dict(spec["target_camera"])
-        scores: dict[str, float] = {}
-        if spec["strategy"] == "background_first":
-            asset = bf.turned_from_record(row["_asset"], spec["model_rotation"])
-            again = render_object(asset, camera).mask
-            stored = row["_target"].mask
-            support = row["_support"]
-            if row.get("aux_images"):
-                support = decode_image(row["aux_images"][0]["bytes"])[..., 0] > 127
-            scores["background_changed"] = bf.background_changed(
-                row["_source"].rgb, row["_target"].rgb, support
-            )
+        spec, views = row["spec"], row["_views"]
+        background_first = spec["strategy"] == "background_first"
+        if "views" in spec:
+            checks = [
+                (v["camera"], v.get("model_rotation"), r.mask)
+                for v, r in zip(spec["views"], views, strict=True)
+            ]
         else:
-            again = render_object(row["_asset"], camera).mask
-            stored = row["_target"].mask
-            if row.get("aux_images"):
+            stored = views[1].mask
+            if row.get("aux_images") and not background_first:
                 stored = decode_image(row["aux_images"][0]["bytes"])[..., 0] > 127
-        row["scores"] = {
-            **(row.get("scores") or {}),
-            "silhouette_iou": round(silhouette_iou(again, stored), 6),
-            **scores,
-            "rotation_change": round(rotation_change(row["_source"], row["_target"]), 6),
-        }
+            checks = [(spec["target_camera"], spec.get("model_rotation"), stored)]
+        iou = 1.0
+        for camera, rotation, stored in checks:
+            asset = row["_asset"] if rotation is None else bf.turned_from_record(row["_asset"], rotation)
+            again = render_object(asset, PerspectiveCamera.from_dict(camera)).mask
+            iou = min(iou, silhouette_iou(again, stored))
+        scores: dict[str, float] = {"silhouette_iou": round(iou, 6)}
+        if background_first:
+            support = row["_support"]
+            if row.get("aux_images") and "views" not in spec:
+                support = decode_image(row["aux_images"][0]["bytes"])[..., 0] > 127
+            scores["background_changed"] = max(
+                bf.background_changed(views[0].rgb, v.rgb, support) for v in views[1:]
+            )
+        scores["rotation_change"] = round(min(rotation_change(a, b) for a, b in itertools.pairwise(views)), 6)
+        row["scores"] = {**(row.get("scores") or {}), **scores}
         return row
 
 

@@ -26,6 +26,18 @@ EN_TILT = ("Rotate the {o} {a} degrees {d}ward.", "Tilt the {o} {d} by {a} degre
            "Turn the {o} {a}° {d}ward.")  # fmt: skip
 ZH_TURN = ("将{o}{d}旋转{a}度。", "把{o}{d}转动{a}度。", "让{o}{d}转{a}°。")
 ZH_TILT = ("将{o}{d}旋转{a}度。", "把{o}{d}翻转{a}度。", "让{o}{d}倾斜{a}°。")
+EN_TURNTABLE = (
+    "Show the {o} from {n} views, turning it {a} degrees to the {d} from one view to the next, starting "
+    "with this one; lay them out in a grid of {c} columns and {r} rows, left to right, top to bottom.",
+    "Make a turntable of the {o}: {n} views {a}° apart as it turns to the {d}, the first as shown here, "
+    "in {r} rows of {c}.",
+    "Draw the {o} in {n} views, each turned {a} degrees further to the {d}, beginning with the current "
+    "view, arranged {c} across and {r} down.",
+)
+ZH_TURNTABLE = (
+    "以当前视角为第一个视图，将{o}每次{d}旋转{a}度，共画出{n}个视图，按{r}行{c}列从左到右、从上到下排列。",
+    "生成{o}的{n}个环绕视图：从当前视图开始，每个视图比前一个{d}多转{a}°，排成{r}行，每行{c}个。",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,10 @@ class Question:
     answer: str
 
 
-def object_names(name: str | None) -> tuple[str, str]:
+Names = tuple[str, str]  # (English, Chinese) name of the object
+
+
+def object_names(name: str | None) -> Names:
     """(English, Chinese) name of the object: the asset's own, else "object" / "物体"."""
     en = (name or "").strip().lower() or "object"
     return en, ZH_NAMES.get(en, "物体")
@@ -46,10 +61,10 @@ def degrees(angle: float) -> str:
     return f"{angle:g}"
 
 
-def instructions(name: str | None, direction: str, angle: float) -> list[dict[str, str]]:
+def instructions(names: Names, direction: str, angle: float) -> list[dict[str, str]]:
     """Every phrasing of the edit, English first; the first is the row's instruction unless the
     caller picks another."""
-    en, zh = object_names(name)
+    en, zh = names
     a = degrees(angle)
     tilt = direction in ("up", "down")
     out = [{"style": "concise", "language": "en", "text": t.format(o=en, a=a, d=direction)}
@@ -59,9 +74,21 @@ def instructions(name: str | None, direction: str, angle: float) -> list[dict[st
     return out
 
 
-def question(kind: str, name: str | None, direction: str, angle: float, angles: list[float]) -> Question:
+def turntable_instructions(
+    names: Names, direction: str, step: float, columns: int, rows: int
+) -> list[dict[str, str]]:
+    """Every phrasing of a turntable row (one view in, a grid of views around the object out)."""
+    en, zh = names
+    fill = {"a": degrees(step), "n": columns * rows, "c": columns, "r": rows}
+    return [{"style": "concise", "language": "en", "text": t.format(o=en, d=direction, **fill)}
+            for t in EN_TURNTABLE] + [
+           {"style": "concise", "language": "zh", "text": t.format(o=zh, d=ZH_DIRECTION[direction], **fill)}
+            for t in ZH_TURNTABLE]  # fmt: skip
+
+
+def question(kind: str, names: Names, direction: str, angle: float, angles: list[float]) -> Question:
     """A question about a side-by-side pair (the source on the left, the target on the right)."""
-    en, zh = object_names(name)
+    en, zh = names
     if kind == "direction":
         turn = direction in ("left", "right")
         en_q = "turned to the left or to the right" if turn else "tilted up or down"

@@ -1,5 +1,5 @@
-"""Pure image helpers of rotation pairs: backgrounds, the two cameras, the change measure and the
-side-by-side image of an und row."""
+"""Pure image helpers of rotation rows: backgrounds, orbit cameras, the change measure, the
+side-by-side image of an und row and the grid of a turntable row."""
 
 from __future__ import annotations
 
@@ -36,14 +36,18 @@ def background(rng: np.random.Generator, kind: str, size: int) -> tuple[np.ndarr
 
 def cameras(asset: Prepared, pose: Pose, render: RenderConfig) -> tuple[PerspectiveCamera, PerspectiveCamera]:
     """Source and target orbit cameras at one distance that frames the object from every side."""
+    source, target = orbit_cameras(asset, [(pose.azimuth, pose.elevation), pose.target], render, render.size)
+    return source, target
+
+
+def orbit_cameras(
+    asset: Prepared, views: list[tuple[float, float]], render: RenderConfig, size: int
+) -> list[PerspectiveCamera]:
+    """Orbit cameras at (azimuth, elevation) degrees, all at the one distance that frames the object
+    from every side, so the object keeps its size from view to view."""
     points = np.concatenate([p.positions for p in asset.parts])
-    distance = fit_distance(points, pose.elevation, render.fov_y_deg, render.margin)
-    size = (render.size, render.size)
-    (ta, te) = pose.target
-    return (
-        orbit(pose.azimuth, pose.elevation, distance, fov_y_deg=render.fov_y_deg, size=size),
-        orbit(ta, te, distance, fov_y_deg=render.fov_y_deg, size=size),
-    )
+    distance = fit_distance(points, views[0][1], render.fov_y_deg, render.margin)
+    return [orbit(a, e, distance, fov_y_deg=render.fov_y_deg, size=(size, size)) for a, e in views]
 
 
 def rotation_change(a: Render, b: Render) -> float:
@@ -60,6 +64,12 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int) -> np.ndarray:
     """(H, 2W + gap, 3): the two views with a white gap between them, so they read as two images."""
     h = left.shape[0]
     return np.concatenate([left, np.full((h, gap, 3), 255, np.uint8), right], axis=1)
+
+
+def grid(images: list[np.ndarray], columns: int) -> np.ndarray:
+    """(rows * H, columns * W, ...) the images row-major from the top left, no gaps."""
+    rows = [np.concatenate(images[i : i + columns], axis=1) for i in range(0, len(images), columns)]
+    return np.concatenate(rows, axis=0)
 
 
 def mask_png_array(mask: np.ndarray) -> np.ndarray:

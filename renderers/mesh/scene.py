@@ -63,6 +63,7 @@ class Lighting:
 
     lights: tuple[Light, ...] = tuple(Light(d, s) for d, s in LIGHTS)
     ambient: float = AMBIENT
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # linear RGB factor on all light (a scene's colour)
 
     @property
     def key(self) -> Light:
@@ -207,12 +208,17 @@ def _texture(key: tuple, image: np.ndarray) -> pyrender.Texture:
 
 
 def _primitive(
-    part: Drawable, lights: list[tuple[np.ndarray, float]], ambient: float, key: tuple
+    part: Drawable,
+    lights: list[tuple[np.ndarray, float]],
+    ambient: float,
+    tint: tuple[float, float, float],
+    key: tuple,
 ) -> pyrender.Primitive:
-    """The part as a pyrender primitive for the unlit shader: light x base colour in the vertex
-    colours (display-encoded), times the texture (sRGB) in the shader."""
+    """The part as a pyrender primitive for the unlit shader: light x tint x base colour in the
+    vertex colours (display-encoded), times the texture (sRGB) in the shader."""
     colors = np.ones((len(part.positions), 4), np.float32)
-    colors[:, :3] = encode(lambert(part.normals, lights, ambient)[:, None] * part.linear)
+    light = lambert(part.normals, lights, ambient)[:, None] * np.asarray(tint, np.float64)
+    colors[:, :3] = encode(light * part.linear)
     texture = None if part.texture is None else _texture(key, part.texture)
     material = pyrender.MetallicRoughnessMaterial(
         baseColorFactor=[1.0, 1.0, 1.0, 1.0], baseColorTexture=texture, doubleSided=True
@@ -268,7 +274,7 @@ def render_object(
     if prepared.parts:
         directions = [(light_direction(x, camera), x.strength) for x in lights.lights]
         key = (os.getpid(), width, height)
-        primitives = [_primitive(p, directions, lights.ambient, key) for p in prepared.parts]
+        primitives = [_primitive(p, directions, lights.ambient, lights.tint, key) for p in prepared.parts]
         points = np.concatenate([p.positions for p in prepared.parts])
         rgba, depth = _draw(primitives, camera, points)
     else:

@@ -53,7 +53,7 @@ def _file_row(name: str, seed: int) -> dict:
 
 
 def test_every_direction_of_the_car_is_kept_with_its_rotation():
-    cfg = RotateConfig(tasks={"edit": 1}, elevation={"source": (20, 35)})
+    cfg = RotateConfig(strategy="object_first", tasks={"edit": 1}, elevation={"source": (20, 35)})
     got = []
     for direction in TURN:
         cfg.directions = {direction: 1}
@@ -114,7 +114,9 @@ def test_left_swings_the_near_side_to_the_viewers_left(azimuth):
 
 
 def test_the_vase_turned_about_its_axis_is_rejected_and_tilted_is_kept():
-    cfg = RotateConfig(tasks={"edit": 1, "und": 1}, directions={"left": 1, "right": 1})
+    cfg = RotateConfig(
+        strategy="object_first", tasks={"edit": 1, "und": 1}, directions={"left": 1, "right": 1}
+    )
     got = _run(cfg, [_file_row(n, s) for n in ("vase.glb", "vase.gltf") for s in range(3)])
     assert {(r["reason"], r["detail"].split(":")[0]) for r in got} == {
         ("verify_failed", "rotation not visible")
@@ -131,8 +133,66 @@ def test_same_seed_same_bytes_and_the_record_re_renders():
     for x, y in zip(a, b, strict=True):
         for key in ("source_image", "target_image", "spec", "instruction", "response", "status"):
             assert x.get(key) == y.get(key), key
-    camera = PerspectiveCamera.from_dict(json.loads(json.dumps(a[0]["spec"]["target_camera"])))
-    assert camera.to_dict() == a[0]["spec"]["target_camera"]
+    pair = next(r for r in a if "target_camera" in r["spec"])
+    camera = PerspectiveCamera.from_dict(json.loads(json.dumps(pair["spec"]["target_camera"])))
+    assert camera.to_dict() == pair["spec"]["target_camera"]
+
+
+@pytest.mark.parametrize("strategy", ["object_first", "background_first"])
+def test_turntable_shows_the_object_from_every_step(strategy):
+    """A turntable row: the source is the grid's first cell; cell k is the object turned k steps
+    toward the direction, as a fresh render from the recorded camera (and model rotation) shows;
+    Background-First keeps the photo outside the mask in every cell; the vase's turntable is
+    rejected "rotation not visible"."""
+    cfg = RotateConfig(
+        tasks={"turntable": 1}, strategy=strategy, turntable={"views": 4, "columns": 2, "cell": 128}
+    )
+    got = _run(cfg, [_file_row("toy_car.glb", s) for s in range(2)] + [_file_row("vase.glb", 0)])
+    car, vase = got[:2], got[2]
+    assert [r["status"] for r in car] == ["kept"] * 2, [(r["reason"], r["detail"]) for r in car]
+    assert vase["reason"] == "verify_failed" and vase["detail"].startswith("rotation not visible")
+    for r in car:
+        spec = r["spec"]
+        assert r["task"] == "edit" and r["subdomain"] == f"rotate/{strategy}/turntable"
+        assert spec["angle_deg"] == 90 and spec["grid"] == {"columns": 2, "rows": 2, "cell": 128,
+                                                           "order": "row-major from the top left"}  # fmt: skip
+        assert (r["width"], r["height"]) == (256, 256) and "4 views" in r["instructions"][0]["text"]
+        source = decode_image(r["source_image"]["bytes"])
+        target = decode_image(r["target_image"]["bytes"])
+        mask = decode_image(r["aux_images"][0]["bytes"])[..., 0] > 127
+        assert source.shape == (128, 128, 3) and target.shape == (256, 256, 3)
+        assert np.array_equal(target[:128, :128], source)
+        cells = [target[y : y + 128, x : x + 128] for y in (0, 128) for x in (0, 128)]
+        assert all(not np.array_equal(a, b) for a, b in zip(cells, cells[1:], strict=False))
+        views = spec["views"]
+        assert len(views) == 4
+        yaws = []
+        for v in views:
+            if strategy == "object_first":
+                yaws.append(v["rotation"]["world"]["euler_deg"][0])
+            else:
+                assert v["camera"] == views[0]["camera"]  # one fixed camera
+                yaws.append(v["model_rotation"]["yaw_deg"])
+                # outside the mask every cell is the photo itself
+                assert np.array_equal(cells[0][~mask[:128, :128]], cells[len(yaws) - 1][~mask[:128, :128]])
+        sign = {"left": -1, "right": 1}[spec["direction"]]
+        assert yaws[:2] == pytest.approx([0, sign * 90], abs=1e-6)
+        assert r["scores"]["silhouette_iou"] >= cfg.thresholds.min_silhouette_iou
+    if strategy == "background_first":
+        assert car[0]["license"].startswith("asset: from the input; photo: ")
+
+
+def test_turntable_config_is_checked():
+    with pytest.raises(ValueError, match="whole rows"):
+        RotateConfig(turntable={"views": 6, "columns": 4})
+    cfg = RotateConfig(
+        strategy="object_first",
+        tasks={"turntable": 1},
+        directions={"up": 1},
+        turntable={"directions": {"right": 1}},
+    )
+    got = _run(cfg, [_file_row("chair.glb", s) for s in range(2)])
+    assert {r["spec"]["direction"] for r in got} == {"right"}  # the turntable's own directions
 
 
 def _bad_files() -> dict[str, bytes]:
@@ -146,7 +206,13 @@ def test_input_files_are_kept_or_rejected_with_their_reason(tmp_path):
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     (tmp_path / "vase.bin").write_bytes(b"\0" * 64)
-    cfg = RotateConfig(inputs=[str(tmp_path)], directions={"down": 1}, runtime={"unit_size": 3})
+    cfg = RotateConfig(
+        inputs=[str(tmp_path)],
+        strategy="object_first",
+        tasks={"edit": 1, "und": 1},
+        directions={"down": 1},
+        runtime={"unit_size": 3},
+    )
     units, _ = plan_inputs(cfg)
     ident = RunIdentity("rotate", cfg.content_hash(), cfg.seed, cfg.split)
     got = [r for unit in units for r in _run(cfg, rows(cfg, ident, unit))]
@@ -162,7 +228,7 @@ def test_input_files_are_kept_or_rejected_with_their_reason(tmp_path):
 
 def test_cli_run_validates(tmp_path, ray_session):
     out = tmp_path / "rotate"
-    result = invoke("rotate", "--num", "12", "--out", str(out), "--quiet", "--set", "tasks={edit: 1, und: 1}")
+    result = invoke("rotate", "--num", "12", "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     report = json.loads(invoke("validate", str(out), "--json").output)
     assert report["ok"], report["problems"]
@@ -170,6 +236,7 @@ def test_cli_run_validates(tmp_path, ray_session):
     rejected = pq.read_table(out / "rejected").to_pylist() if (out / "rejected").exists() else []
     assert len(kept) + len(rejected) == 12 and len(kept) >= 6
     assert {r["task"] for r in kept} == {"edit", "und"}
+    assert any(r["subdomain"].endswith("/turntable") for r in kept)
     assert all(json.loads(r["spec"])["asset"] == "vase" and "not visible" in r["detail"] for r in rejected)
     for r in kept:
         spec = json.loads(r["spec"])
@@ -247,4 +314,4 @@ def test_background_first_is_deterministic_and_a_changed_background_is_rejected(
     assert verdict[0] == "verify_failed" and verdict[1].startswith("background changed")
     with pytest.raises(ValueError, match="left or right"):
         RotateConfig(strategy="background_first", directions={"up": 1})
-    assert RotateConfig().strategy == {"object_first": 1.0, "background_first": 0.0}
+    assert RotateConfig().strategy == {"object_first": 3.0, "background_first": 1.0}

@@ -123,6 +123,9 @@ def test_missing_file_and_non_mapping(tmp_path):
         ("kinds=[a,b]", ["kinds"], ["a", "b"]),
         ("sizes=[[1,2],[3,4]]", ["sizes"], [[1, 2], [3, 4]]),
         ("w={x: 1}", ["w"], {"x": 1}),
+        ("tasks={edit:1,und:2.5}", ["tasks"], {"edit": 1, "und": 2.5}),  # no space after the colon
+        ("a={b:{c:[x,y]}}", ["a"], {"b": {"c": ["x", "y"]}}),
+        ("m={k: null, http://h: null}", ["m"], {"k": None, "http://h": None}),
         ("address=null", ["address"], None),
         ("name=", ["name"], ""),
         ("url=a=b", ["url"], "a=b"),
