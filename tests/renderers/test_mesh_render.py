@@ -216,3 +216,16 @@ def test_as_trimesh_welds_kernel_faces() -> None:
     assert not trimesh.Trimesh(v, t, process=False).is_watertight
     mesh = as_trimesh(v, t)
     assert mesh.is_watertight and len(mesh.vertices) < len(v)
+
+
+def test_triton_loads_after_a_render():
+    """Triton imported after a Mesa EGL context existed crashed the process (both carry LLVM):
+    offscreen() loads Triton's library first. In a child process, so a crash fails only this test."""
+    code = (
+        "from renderers.mesh.render import offscreen\n"
+        "offscreen(32, 32)\n"
+        "import triton.knobs\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
