@@ -1,5 +1,5 @@
-"""Throughput of ``synth physics``, ``synth cs-diagram``, ``synth geometry`` and ``synth cad`` against their bare
-functions, the share of time in verification, and the pass rate per kind.
+"""Throughput of ``synth physics``, ``synth cs-diagram``, ``synth geometry``, ``synth cad``, ``synth chemistry``
+and ``synth biology`` against their bare functions, the share of time in verification, and the pass rate per kind.
 
 Prints, from one run on this machine, per domain:
   * pipeline samples/s (Ray, one worker per core: draw, render, mask, OCR verification, writing)
@@ -9,7 +9,7 @@ Prints, from one run on this machine, per domain:
     view against the mesh, both counted under draw)
   * kept / attempted per kind (the Done-when asks for every kind in a default run)
 
-    python benchmarks/bench_diagrams.py --num 400 --bare 60 [--domains geometry cad]
+    python benchmarks/bench_diagrams.py --num 400 --bare 60 [--domains geometry cad chemistry biology]
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import psutil
 import pyarrow.parquet as pq
 from bench_text_render import bare_loop
 
+from pipelines.biology import PIPELINE as BIOLOGY
 from pipelines.cad import PIPELINE as CAD
+from pipelines.chemistry import PIPELINE as CHEMISTRY
 from pipelines.cs_diagram import PIPELINE as CS
 from pipelines.geometry import PIPELINE as GEOMETRY
 from pipelines.physics import PIPELINE as PHYSICS
@@ -50,12 +52,12 @@ def measure(pipeline, num: int, bare_num: int, cores: int) -> dict:
             r
             for folder in ("data", "rejected")
             for r in pq.read_table(
-                f"{tmp}/run/{folder}", columns=["subdomain", "task", "status", "reason"]
+                f"{tmp}/run/{folder}", columns=["subdomain", "task", "status", "reason", "meta"]
             ).to_pylist()
         ]
     attempted, kept, tasks, reasons = Counter(), Counter(), Counter(), Counter()
     for r in rows:
-        kind = (r["subdomain"] or "?/?/?").split("/")[2 if pipeline is PHYSICS else 1]
+        kind = json.loads(r["meta"] or "{}").get("kind") or "?"  # the drawing stage records it
         attempted[kind] += 1
         kept[kind] += r["status"] == "kept"
         tasks[r["task"]] += r["status"] == "kept"
@@ -83,7 +85,7 @@ def main() -> None:
     ap.add_argument(
         "--domains",
         nargs="+",
-        default=["physics", "cs_diagram", "geometry", "cad"],
+        default=["physics", "cs_diagram", "geometry", "cad", "chemistry", "biology"],
         help="which domains to run",
     )
     args = ap.parse_args()
@@ -93,7 +95,7 @@ def main() -> None:
 
     ray.init(num_cpus=cores, include_dashboard=False, logging_level="ERROR")
     result = {"cores": cores}
-    for pipeline in (PHYSICS, CS, GEOMETRY, CAD):
+    for pipeline in (PHYSICS, CS, GEOMETRY, CAD, CHEMISTRY, BIOLOGY):
         if pipeline.name in args.domains:
             result[pipeline.name] = measure(pipeline, args.num, args.bare, cores)
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -22,6 +22,8 @@ MODULES = {
     "meme": "pipelines.meme",
     "cad": "pipelines.cad",
     "rotate": "pipelines.rotate",
+    "chemistry": "pipelines.chemistry",
+    "biology": "pipelines.biology",
     "caption": "pipelines.caption",
     "translate": "pipelines.translate",
     "rewrite": "pipelines.rewrite",

@@ -203,8 +203,8 @@ class DrawDiagram(Stage):
         render = self.cfg.render
         why = ""
         for _ in range(render.attempts):
-            s = kind.sample_for(rng, op)
             try:
+                s = kind.sample_for(rng, op)
                 if task != "edit":
                     t, edit, drawings = None, None, kind.draw([s])
                 else:

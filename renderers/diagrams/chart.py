@@ -112,15 +112,19 @@ def chart_svg(spec: dict[str, Any]) -> str:
                         hs.append(h)
                         names.append(s["name"])
             if hs:
-                ax.legend(
-                    hs,
-                    names,
-                    loc="lower right",
-                    bbox_to_anchor=(1.0, 1.0),
-                    ncol=3,
-                    fontsize=11,
-                    frameon=False,
-                ).set_gid("legend")
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+                top_legend(ax, hs, names, ncol=3)
+        return figure_svg(fig)
+
+
+def top_legend(ax, handles: list, names: list[str], ncol: int) -> None:
+    """The legend above the plot's top right, clear of the data (one element: gid "legend")."""
+    ax.legend(
+        handles, names, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=ncol, fontsize=11, frameon=False
+    ).set_gid("legend")
+
+
+def figure_svg(fig: Figure) -> str:
+    """The figure as SVG without a date or creator, so equal figures give equal bytes."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()

@@ -9,8 +9,9 @@ the OCR check reads back.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from renderers.svg.text import advance
 
@@ -377,14 +378,18 @@ DRAW = {
 }
 
 
-def element_svg(e: dict[str, Any]) -> str:
-    return f'<g id="{escape(e["id"])}">{DRAW[e["type"]](e)}</g>'
+Draw = dict[str, Callable[[dict[str, Any]], str]]  # element type -> its SVG
 
 
-def scene_svg(scene: dict[str, Any]) -> str:
-    """The whole figure: a white canvas, then the elements in order (later ones on top)."""
+def element_svg(e: dict[str, Any], draw: Draw = DRAW) -> str:
+    return f'<g id="{escape(e["id"])}">{draw[e["type"]](e)}</g>'
+
+
+def scene_svg(scene: dict[str, Any], draw: Draw = DRAW) -> str:
+    """The whole figure: a white canvas, then the elements in order (later ones on top). `draw`
+    is the table of element types (another domain's figures bring their own, as biology)."""
     w, h = scene["canvas"]
-    body = "".join(element_svg(e) for e in scene["elements"])
+    body = "".join(element_svg(e, draw) for e in scene["elements"])
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
         f'<rect width="{w}" height="{h}" fill="white"/>{body}</svg>'
@@ -392,7 +397,10 @@ def scene_svg(scene: dict[str, Any]) -> str:
 
 
 class Figure:
-    """A scene as a drawing for the diagram stages: SVG, its elements by id, its program."""
+    """A scene as a drawing for the diagram stages: SVG, its elements by id, its program. A
+    subclass with another ``draw`` table draws another domain's element types."""
+
+    draw: ClassVar[Draw] = DRAW
 
     def __init__(self, scene: dict[str, Any]):
         self.scene = scene
@@ -401,7 +409,7 @@ class Figure:
         return {e["id"]: tuple(sorted((k, repr(v)) for k, v in e.items())) for e in self.scene["elements"]}
 
     def svg(self, timeout: float = 20.0) -> str:
-        return scene_svg(self.scene)
+        return scene_svg(self.scene, self.draw)
 
     def program(self) -> tuple[str, str]:
-        return "svg", scene_svg(self.scene)
+        return "svg", self.svg()

@@ -213,6 +213,11 @@ EXAMPLES = {
     "  synth rotate --num 200 --out out/rotate_bg --set strategy=background_first --images out/curated\n"
     "  synth rotate --num 200 --out out/rotate_tt --set tasks={turntable:1} --set turntable.views=8 --set turntable.columns=4\n"
     "  synth rotate --input glbs/ --out out/rotate_named --set name_with_llm=true --set llm.base_url=http://127.0.0.1:8000/v1",
+    "chemistry": "synth chemistry --num 2000 --out out/chem\n"
+    "  synth chemistry --num 500 --out out/chem_edits --set tasks={edit:1} --set kinds=[molecule]\n"
+    "  synth chemistry --num 500 --out out/chem_und --set tasks={und:1}",
+    "biology": "synth biology --num 2000 --out out/bio\n"
+    "  synth biology --num 500 --out out/bio_genetics --set kinds=[punnett,pedigree,central_dogma] --set tasks={edit:1}",
     "cs_diagram": "synth cs-diagram --num 2000 --out out/cs\n"
     "  synth cs-diagram --num 500 --out out/cs_some --set kinds=[bst,heap,graph_bfs,dfa,linked_list,bar_chart]\n"
     "  synth cs-diagram --num 500 --out out/cs_edits --set tasks={edit:1}",

@@ -168,7 +168,7 @@ def test_labels_are_read_back(stages):
     assert any("Ω" in t["text"] or " V" in t["text"] for t in row["texts"])
 
 
-@pytest.mark.parametrize("command", ["cs-diagram", "physics"])
+@pytest.mark.parametrize("command", ["cs-diagram", "physics", "chemistry", "biology"])
 def test_cli_run_validates(command, tmp_path, ray_session):
     out = tmp_path / command
     result = invoke(command, "--num", "24", "--out", str(out), "--quiet", "--set", "runtime.unit_size=12")

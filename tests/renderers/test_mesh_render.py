@@ -222,10 +222,7 @@ def test_triton_loads_after_a_render():
     """Triton imported after a Mesa EGL context existed crashed the process (both carry LLVM):
     offscreen() loads Triton's library first. In a child process, so a crash fails only this test."""
     code = (
-        "from renderers.mesh.render import offscreen\n"
-        "offscreen(32, 32)\n"
-        "import triton.knobs\n"
-        "print('ok')\n"
+        "from renderers.mesh.render import offscreen\noffscreen(32, 32)\nimport triton.knobs\nprint('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
