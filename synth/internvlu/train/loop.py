@@ -166,7 +166,11 @@ def train(
         init = box[0]
     data = data or json.loads((root / "train.json").read_text())["data"]
     try:
-        return _train(cfg, data, init, root, world, progress, InternVLU, DataConfig, Position, TrainData)
+        summary = _train(cfg, data, init, root, world, progress, InternVLU, DataConfig, Position, TrainData)
+        # Every rank done before any tears the group down: a gloo rank whose peer had already closed
+        # its sockets aborted at exit once ("terminate called without an active exception").
+        D.barrier(world)
+        return summary
     finally:
         D.teardown(world)
 
