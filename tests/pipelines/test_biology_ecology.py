@@ -10,17 +10,8 @@ from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from pipelines.biology.config import BiologyConfig
-from pipelines.biology.kinds.ecology import (
-    FoodWeb,
-    Phylogeny,
-    clades,
-    food_chains,
-    neighbour_joining,
-    splits,
-    starved,
-    trophic_levels,
-    upgma,
-)
+from pipelines.biology.kinds.food_web import FoodWeb, food_chains, starved, trophic_levels
+from pipelines.biology.kinds.phylogeny import Phylogeny, clades, neighbour_joining, splits, upgma
 from pipelines.biology.kinds.plots import EnzymeKinetics, PopulationGrowth, fastest, logistic, mm_rate
 from pipelines.diagram.stages import build_stages
 from synth.evaluate.locality import changed_outside

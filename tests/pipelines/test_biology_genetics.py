@@ -9,15 +9,16 @@ from itertools import product
 import pytest
 
 from pipelines.biology.config import BiologyConfig
-from pipelines.biology.kinds import genetics as G
 from pipelines.biology.kinds import molecular as M
+from pipelines.biology.kinds import pedigree as PD
+from pipelines.biology.kinds import punnett as PN
 from pipelines.diagram.stages import build_stages
 from synth.evaluate.locality import changed_outside
 from synth.identity import sample_rng
 from synth.imageio import decode_image
 from synth.stage import run_stages
 
-KINDS = {"punnett": G.Punnett(), "pedigree": G.Pedigree(), "central_dogma": M.CentralDogma()}
+KINDS = {"punnett": PN.Punnett(), "pedigree": PD.Pedigree(), "central_dogma": M.CentralDogma()}
 SEEDS = 5  # per kind and task or edit: 15 to 20 rows per kind
 
 
@@ -79,29 +80,29 @@ def test_draw_is_deterministic(stages):
 
 # -- Punnett squares ----------------------------------------------------------------------------
 
-PEA2 = [G._gene("A", False, G.PEA[0]), G._gene("B", False, G.PEA[1])]
+PEA2 = [PN._gene("A", False, PN.PEA[0]), PN._gene("B", False, PN.PEA[1])]
 
 
 def test_dihybrid_is_9_3_3_1():
-    ratio = G.pheno_ratio(PEA2, "AaBb", "AaBb")
+    ratio = PN.pheno_ratio(PEA2, "AaBb", "AaBb")
     assert [k for _, k in ratio] == [9, 3, 3, 1]
     assert (
-        G.ratio_text(PEA2, ratio) == "9 yellow round : 3 yellow wrinkled : 3 green round : 1 green wrinkled"
+        PN.ratio_text(PEA2, ratio) == "9 yellow round : 3 yellow wrinkled : 3 green round : 1 green wrinkled"
     )
-    assert [k for _, k in G.count_ratio(PEA2, G.grid("AaBb", "AaBb"))] == [9, 3, 3, 1]
-    assert G.gametes("AaBb") == ["AB", "Ab", "aB", "ab"]
-    assert G.genotype_probs("AaBb", "AaBb")["AaBb"] == Fraction(1, 4)
-    assert [k for _, k in G.pheno_ratio(PEA2, "AaBb", "aabb")] == [1, 1, 1, 1]  # the test cross
+    assert [k for _, k in PN.count_ratio(PEA2, PN.grid("AaBb", "AaBb"))] == [9, 3, 3, 1]
+    assert PN.gametes("AaBb") == ["AB", "Ab", "aB", "ab"]
+    assert PN.genotype_probs("AaBb", "AaBb")["AaBb"] == Fraction(1, 4)
+    assert [k for _, k in PN.pheno_ratio(PEA2, "AaBb", "aabb")] == [1, 1, 1, 1]  # the test cross
 
 
 def test_monohybrid_ratios():
     genes = PEA2[:1]
-    assert [k for _, k in G.pheno_ratio(genes, "Aa", "Aa")] == [3, 1]
-    probs = G.genotype_probs("Aa", "Aa")
-    assert G.as_ratio([probs[g] for g in ("AA", "Aa", "aa")]) == [1, 2, 1]
-    assert G.grid("Aa", "Aa") == [["AA", "Aa"], ["Aa", "aa"]]
-    snap = [G._gene("R", True, G.SNAPDRAGON)]  # incomplete dominance: 1 red : 2 pink : 1 white
-    assert G.ratio_text(snap, G.pheno_ratio(snap, "Rr", "Rr")) == "1 red : 2 pink : 1 white"
+    assert [k for _, k in PN.pheno_ratio(genes, "Aa", "Aa")] == [3, 1]
+    probs = PN.genotype_probs("Aa", "Aa")
+    assert PN.as_ratio([probs[g] for g in ("AA", "Aa", "aa")]) == [1, 2, 1]
+    assert PN.grid("Aa", "Aa") == [["AA", "Aa"], ["Aa", "aa"]]
+    snap = [PN._gene("R", True, PN.SNAPDRAGON)]  # incomplete dominance: 1 red : 2 pink : 1 white
+    assert PN.ratio_text(snap, PN.pheno_ratio(snap, "Rr", "Rr")) == "1 red : 2 pink : 1 white"
 
 
 def test_punnett_check_catches_a_wrong_grid():
@@ -123,14 +124,14 @@ def _brute(s: dict, mode: str) -> bool:
     """Every genotype assignment tried: the reference for :func:`genetics.consistent`."""
     people = s["people"]
     options = [
-        [g for g in G.genotypes(mode, p["sex"]) if G.is_affected(mode, p["sex"], g) == p["affected"]]
+        [g for g in PD.genotypes(mode, p["sex"]) if PD.is_affected(mode, p["sex"], g) == p["affected"]]
         for p in people
     ]
     idx = {p["id"]: i for i, p in enumerate(people)}
     for assign in product(*options):
         if all(
             assign[idx[c]]
-            in G.child_genotypes(
+            in PD.child_genotypes(
                 mode, assign[idx[f["father"]]], assign[idx[f["mother"]]], people[idx[c]]["sex"]
             )
             for f in s["families"]
@@ -153,22 +154,22 @@ def _family(father: bool, mother: bool, kids: list[tuple[str, bool]]) -> dict:
 
 def test_pedigree_modes_known_cases():
     skipped = _family(False, False, [("F", True), ("M", False)])  # unaffected parents, affected daughter
-    assert [m for m in G.MODES if G.consistent(skipped, m)] == ["ar"]
+    assert [m for m in PD.MODES if PD.consistent(skipped, m)] == ["ar"]
     both = _family(True, True, [("M", False)])  # affected parents, unaffected son
-    assert [m for m in G.MODES if G.consistent(both, m)] == ["ad"]
-    assert G.carrier_case(_family(False, False, [("M", True), ("F", False)]))[1] == Fraction(2, 3)
+    assert [m for m in PD.MODES if PD.consistent(both, m)] == ["ad"]
+    assert PD.carrier_case(_family(False, False, [("M", True), ("F", False)]))[1] == Fraction(2, 3)
 
 
 def test_sampled_pedigrees_fit_their_mode():
     k = KINDS["pedigree"]
     for seed in range(40):
         s = k.sample(sample_rng(seed))
-        assert G.consistent(s, s["mode"])
+        assert PD.consistent(s, s["mode"])
         if len(s["people"]) <= 12:
-            assert all(G.consistent(s, m) == _brute(s, m) for m in G.MODES)
+            assert all(PD.consistent(s, m) == _brute(s, m) for m in PD.MODES)
         if seed < 10:
             edit = k.propose(sample_rng(seed + 100), "toggle_affected", s)
-            assert G.consistent(k.apply(s, edit), s["mode"])
+            assert PD.consistent(k.apply(s, edit), s["mode"])
 
 
 # -- the central dogma --------------------------------------------------------------------------

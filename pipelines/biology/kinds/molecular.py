@@ -181,45 +181,15 @@ class CentralDogma(Kind):
                 els.append(cell(f"{row}{k}", x0 + k * (w + gap), y, w, h, c, size=22, fill=fill))
             els.append(label(f"{row}_5", x0 - 8, y + h / 2 + 7, left, 17, "end"))
             els.append(label(f"{row}_3", x0 + n * (w + gap), y + h / 2 + 7, right, 17, "start"))
-        if "mrna" in s["rows"]:
-            mx = x0 - 60
-            els.append(
-                {
-                    "id": "tx_arrow",
-                    "type": "arrow",
-                    "x1": mx,
-                    "y1": ys["template"] + h + 14,
-                    "x2": mx,
-                    "y2": ys["mrna"] - 14,
-                }
-            )
-            els.append(
-                label(
-                    "tx_label",
-                    mx + 16,
-                    (ys["template"] + h + ys["mrna"]) / 2 + 6,
-                    "transcription",
-                    18,
-                    "start",
+        mx = x0 - 60
+        for above, below, key, word in (("template", "mrna", "tx", "transcription"),
+                                        ("mrna", "protein", "tl", "translation")):  # fmt: skip
+            if below in s["rows"]:
+                y1, y2 = ys[above] + h + 14, ys[below] - 14
+                els.append({"id": f"{key}_arrow", "type": "arrow", "x1": mx, "y1": y1, "x2": mx, "y2": y2})
+                els.append(
+                    label(f"{key}_label", mx + 16, (ys[above] + h + ys[below]) / 2 + 6, word, 18, "start")
                 )
-            )
-        if "protein" in s["rows"]:
-            mx = x0 - 60
-            els.append(
-                {
-                    "id": "tl_arrow",
-                    "type": "arrow",
-                    "x1": mx,
-                    "y1": ys["mrna"] + h + 14,
-                    "x2": mx,
-                    "y2": ys["protein"] - 14,
-                }
-            )
-            els.append(
-                label(
-                    "tl_label", mx + 16, (ys["mrna"] + h + ys["protein"]) / 2 + 6, "translation", 18, "start"
-                )
-            )
         return els
 
     def draw(self, structures):

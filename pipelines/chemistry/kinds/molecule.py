@@ -49,6 +49,34 @@ BOND_SYMBOL = {2: "=", 3: "≡"}
 STEREO = [m for m in NAMED if len(chem.stereocentres(Chem.MolFromSmiles(m.smiles))) == 1]
 
 
+#: Count questions by their draw (2..6): (RDKit's count, English, Chinese).
+COUNTS: dict[int, tuple[Any, str, str]] = {
+    2: (rdMolDescriptors.CalcNumRings, "How many rings does the molecule shown have?", "图中分子有几个环？"),
+    3: (
+        rdMolDescriptors.CalcNumAromaticRings,
+        "How many aromatic rings does the molecule shown have?",
+        "图中分子有几个芳香环？",
+    ),
+    4: (
+        lambda mol: len(chem.stereocentres(mol)),
+        "How many tetrahedral stereocentres does the molecule shown have?",
+        "图中分子有几个四面体手性中心？",
+    ),
+    5: (
+        rdMolDescriptors.CalcNumLipinskiHBD,
+        "Counting every hydrogen on N or O (Lipinski's definition), how many hydrogen-bond donors does the "
+        "molecule shown have?",
+        "按 Lipinski 的定义（N 或 O 上的每个氢原子），图中分子有几个氢键供体？",
+    ),
+    6: (
+        rdMolDescriptors.CalcNumLipinskiHBA,
+        "Counting every N and O atom (Lipinski's definition), how many hydrogen-bond acceptors does the "
+        "molecule shown have?",
+        "按 Lipinski 的定义（每个 N 和 O 原子），图中分子有几个氢键受体？",
+    ),
+}
+
+
 def group_en(g: str) -> str:
     return f"{GROUPS[g][1]} group ({g})" if g in GROUPS else RINGS[g][1]
 
@@ -436,44 +464,9 @@ class Molecule(Kind):
                 f"{w} g/mol",
                 f"The formula is {f} ({tally}); summing standard atomic weights gives {w} g/mol.",
             )
-        if which == 2:
-            n = rdMolDescriptors.CalcNumRings(mol)
-            return Question(
-                Text2("How many rings does the molecule shown have?", "图中分子有几个环？"), str(n)
-            )
-        if which == 3:
-            n = rdMolDescriptors.CalcNumAromaticRings(mol)
-            return Question(
-                Text2("How many aromatic rings does the molecule shown have?", "图中分子有几个芳香环？"),
-                str(n),
-            )
-        if which == 4:
-            n = len(chem.stereocentres(mol))
-            return Question(
-                Text2(
-                    "How many tetrahedral stereocentres does the molecule shown have?",
-                    "图中分子有几个四面体手性中心？",
-                ),
-                str(n),
-            )
-        if which == 5:
-            n = rdMolDescriptors.CalcNumLipinskiHBD(mol)
-            return Question(
-                Text2(
-                    "Counting every hydrogen on N or O (Lipinski's definition), how many hydrogen-bond donors does the molecule shown have?",
-                    "按 Lipinski 的定义（N 或 O 上的每个氢原子），图中分子有几个氢键供体？",
-                ),
-                str(n),
-            )
-        if which == 6:
-            n = rdMolDescriptors.CalcNumLipinskiHBA(mol)
-            return Question(
-                Text2(
-                    "Counting every N and O atom (Lipinski's definition), how many hydrogen-bond acceptors does the molecule shown have?",
-                    "按 Lipinski 的定义（每个 N 和 O 原子），图中分子有几个氢键受体？",
-                ),
-                str(n),
-            )
+        if which in COUNTS:
+            count, en, zh = COUNTS[which]
+            return Question(Text2(en, zh), str(count(mol)))
         groups = chem.groups_present(mol)
         return Question(
             Text2(
