@@ -19,6 +19,7 @@ Prints, from one run on this machine:
     python benchmarks/bench_llm.py --num 320 --concurrency 64
     python benchmarks/bench_llm.py --unit-size 320     # one unit: what unit boundaries cost
     python benchmarks/bench_llm.py --base-url http://127.0.0.1:8000/v1 --model /models/Qwen3-8B
+    python benchmarks/bench_llm.py --server-core 0     # the server on a core of its own, as on a GPU node
 
 Without --base-url it saves the test suite's tiny random-weight VLM (tests/make_tiny_vlm.py) and
 serves it with ``synth llm serve``'s code.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -86,6 +88,9 @@ def main() -> None:
                     help="override runtime.unit_size (default: the shipped config's), to see what unit boundaries cost")  # fmt: skip
     ap.add_argument("--rounds", type=int, default=3,
                     help="ours and vLLM's, alternating (the median ratio is printed: a shared machine's load varies)")  # fmt: skip
+    ap.add_argument("--server-core", type=int, default=None,
+                    help="serve on this CPU core alone and run both clients on the others, as on a GPU node, where the "
+                         "server's work is off the clients' CPU (on a shared CPU, any client's own work slows the server)")  # fmt: skip
     ap.add_argument("--base-url", default=None, help="an existing server (else the tiny model is served)")
     ap.add_argument("--model", default=None, help="the model folder (served, or the server's model name)")
     args = ap.parse_args()
@@ -99,7 +104,13 @@ def main() -> None:
                 model = f"{tmp}/tiny-vlm"
                 subprocess.run([llm_python(), str(REPO / "tests" / "make_tiny_vlm.py"), model], check=True,
                                capture_output=True)  # fmt: skip
+            cores = os.sched_getaffinity(0)
+            if args.server_core is not None:  # the server inherits this core, everything after the rest
+                if args.server_core not in cores or len(cores) < 2:
+                    ap.error(f"--server-core {args.server_core}: this process may use cores {sorted(cores)}")
+                os.sched_setaffinity(0, {args.server_core})
             server = LlmServer(model, port=8765, log=f"{tmp}/vllm.log").wait()
+            os.sched_setaffinity(0, cores - ({args.server_core} if args.server_core is not None else set()))
         url = args.base_url or server.url
         try:
             inputs = run("cs_diagram", f"{tmp}/cs", args.num, "tasks={t2i: 1, edit: 1}")
@@ -123,6 +134,8 @@ def main() -> None:
                 server.stop()
     rows = inputs["report"]["counts"]["kept"]
     rt = rounds[0][0]["runtime"]
+    if args.server_core is not None:
+        print(f"the server on core {args.server_core} alone; both clients, Ray and the writer on the others")
     print(f"input: {rows} cs-diagram rows ({inputs['report']['counts']}); llm.concurrency {args.concurrency}, "
           f"runtime.unit_size {rt.unit_size}, runtime.batch_size {rt.batch_size}, runtime.workers {rt.workers}")  # fmt: skip
     ratios, unit_ratios = [], []

@@ -4,7 +4,8 @@
   per worker, for its life; ``synth/llm_loop.py``) and returns futures at once, so a stage's next
   batches go out while earlier answers are still coming. At most ``llm.concurrency`` are in
   flight, whatever the batch size; ``run`` is submit and wait. Each has a timeout, and retries
-  with backoff on connection errors, 5xx and malformed or truncated answers.
+  with backoff on connection errors, 5xx and malformed answers; an answer that is invalid or cut
+  at ``llm.max_tokens`` is asked again at once with the next seed (the server is fine).
 * JSON-schema structured outputs (``response_format`` ``json_schema``) and a ``validate`` callable:
   an answer that fails it is asked again with the next sampling seed, then the request fails
   ``llm_invalid_output``; a server that keeps failing gives ``llm_error``. Failures are values,
@@ -335,7 +336,7 @@ class LlmClient:
     async def _one(
         self, req: Request, validate: Callable[[str], Any] | None, counts: Counter
     ) -> Answer | Failure:
-        session, sem = self._loop.session, self._loop.semaphore
+        session, slots = self._loop.session, self._loop.slots
         validate = req.validate or validate
         path = self._cache_path(self._body(req, req.seed))  # the request as first asked
         seed = req.seed
@@ -351,14 +352,15 @@ class LlmClient:
         if entry is not None and seed is not None:
             seed = int(entry.get("next_seed", seed))  # skip the samples an earlier run found invalid
         start, tin, tout = seed, 0, 0
-        last, invalid, server = "no answer", False, None
+        last, invalid, server, failed, wait = "no answer", False, None, 0, 0.0
         for attempt in range(self.cfg.retries + 1):
             if attempt:
                 self._count(counts, "retries", 1)
-                await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
+            if wait:  # a server in trouble is given time; an invalid sample is asked again at once
+                await asyncio.sleep(wait)
             body = self._body(req, seed)
             try:
-                async with sem:
+                async with slots.take(retry=attempt > 0):
                     server = self._pick(avoid=server)
                     self.in_flight[server] += 1
                     self._count(counts, "requests_sent", 1)
@@ -367,12 +369,13 @@ class LlmClient:
                     finally:
                         self.in_flight[server] -= 1
             except _Transient as e:  # the server failed, not the sample: same seed, another server
-                last, invalid = str(e), False
+                last, invalid, failed = str(e), False, failed + 1
+                wait = min(8.0, 0.25 * 2**failed)
                 continue
             except LlmError as e:
                 self._count(counts, "failures", 1)
                 return Failure("llm_error", str(e), tin, tout)
-            server = None
+            server, wait = None, 0.0
             tin, tout = tin + a, tout + b  # every answer that arrived was paid for
             self._count(counts, "tokens_in", a)
             self._count(counts, "tokens_out", b)
@@ -493,13 +496,14 @@ class LlmStage:
 
     @property
     def units_in_flight(self) -> int:
-        """Enough units at once to keep ``llm.concurrency`` requests in flight, plus one: while a
-        unit's last answers come (retries, long answers), the next unit's requests go out, so a
-        worker's requests in flight do not drain at every unit boundary. The client's semaphore
-        still bounds them; its counts are per thread, so per unit."""
+        """Twice the units that hold ``llm.concurrency`` requests, plus one: while units' last
+        answers come (retries, long answers), the next units' requests go out, so a worker's
+        requests in flight do not drain at unit boundaries (with one spare unit, two units in
+        their tails at once still did). The client's slots still bound the requests; the extra
+        units are only rows waiting. Its counts are per thread, so per unit."""
         if type(self).ask is LlmStage.ask and type(self).submit_batch is LlmStage.submit_batch:
             return 1  # a stage of its own process_batch: maybe not thread-safe
-        return -(-self.llm_cfg.concurrency // max(1, self.requests_per_unit)) + 1
+        return 2 * -(-self.llm_cfg.concurrency // max(1, self.requests_per_unit)) + 1
 
     @property
     def requests_per_unit(self) -> int:

@@ -12,13 +12,53 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
+
+
+class Slots:
+    """At most ``n`` requests in flight, handed out first come first served, except that a
+    waiting retry goes before every waiting first ask. A row's retry can only start once its last
+    answer came back, so its chain of samples is the run's critical path: queued behind the
+    later units' first asks, it held its unit (and at a run's end, the run) open with few requests
+    in flight. Used on the loop's thread only."""
+
+    def __init__(self, n: int):
+        self.free = n
+        self.waiting: tuple[deque, deque] = (deque(), deque())  # retries, first asks
+
+    @contextlib.asynccontextmanager
+    async def take(self, retry: bool) -> AsyncIterator[None]:
+        if self.free > 0 and not any(self.waiting):
+            self.free -= 1
+        else:
+            turn = asyncio.get_running_loop().create_future()
+            self.waiting[0 if retry else 1].append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._release()  # the slot came with the cancellation: pass it on
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for queue in self.waiting:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():  # skip waiters that were cancelled
+                    turn.set_result(None)
+                    return
+        self.free += 1
 
 
 class LoopThread:
     """A daemon thread running an asyncio loop that holds one ``aiohttp`` session and the
-    semaphore bounding requests in flight. Coroutines are handed in from any thread with
+    :class:`Slots` bounding requests in flight. Coroutines are handed in from any thread with
     :meth:`submit`; :meth:`close` (or the client's finalizer) closes the session and stops it."""
 
     def __init__(self, concurrency: int, timeout_s: float):
@@ -28,17 +68,17 @@ class LoopThread:
         self.loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(workers, "unisynth-llm-io"))
         self.thread = threading.Thread(target=self.loop.run_forever, name="unisynth-llm", daemon=True)
         self.thread.start()
-        self.session, self.semaphore = self.submit(self._open(concurrency, timeout_s)).result()
+        self.session, self.slots = self.submit(self._open(concurrency, timeout_s)).result()
 
     @staticmethod
     async def _open(concurrency: int, timeout_s: float):
         import aiohttp
 
         # No connection cap of aiohttp's own (100 by default, which would silently bound a larger
-        # llm.concurrency): the semaphore is the one bound.
+        # llm.concurrency): the slots are the one bound.
         connector = aiohttp.TCPConnector(limit=0)
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s), connector=connector)
-        return session, asyncio.Semaphore(concurrency)
+        return session, Slots(concurrency)
 
     def submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
         """Schedule ``coro`` on the loop; its result (or exception) arrives in the future."""

@@ -124,6 +124,60 @@ def test_faults_are_retried_and_nothing_is_lost(url, tmp_path):
     assert BODIES[0]["response_format"]["type"] == "json_schema"
 
 
+def test_an_invalid_sample_is_asked_again_at_once_and_a_failing_server_is_given_time(
+    url, tmp_path, monkeypatch
+):
+    """Backoff is for a server in trouble: a bad sample from a healthy server waits for nothing
+    (a wait there idled the worker's requests in flight at every unit's tail)."""
+    import asyncio
+
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def recorded(delay, *args, **kw):
+        waits.append(delay)
+        return await sleep(delay, *args, **kw)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    c = client(url, tmp_path, cache=False)
+    out = c.run([req("alwaysinvalid", 30)], validate=parse)
+    assert out[0].reason == "llm_invalid_output" and c.take_counts()["requests_sent"] == 3
+    assert waits == []
+    SEEN.pop("error500", None)  # its first request fails again
+    out = c.run([req("error500", 30)], validate=parse)
+    assert out[0].value == 1 and waits == [0.5]
+
+
+def test_a_waiting_retry_goes_before_waiting_first_asks_and_the_bound_holds():
+    import asyncio
+
+    from synth.llm_loop import Slots
+
+    async def scenario() -> tuple[list[str], int]:
+        slots, order, peak, busy = Slots(2), [], 0, 0
+
+        async def ask(name: str, retry: bool, hold: float) -> None:
+            nonlocal peak, busy
+            async with slots.take(retry):
+                busy += 1
+                peak = max(peak, busy)
+                order.append(name)
+                await asyncio.sleep(hold)
+                busy -= 1
+
+        tasks = [asyncio.create_task(ask("a", False, 0.05)), asyncio.create_task(ask("b", False, 0.05))]
+        await asyncio.sleep(0.01)
+        tasks += [asyncio.create_task(ask(n, r, 0.01)) for n, r in (("c", False), ("d", False), ("r", True))]
+        cancelled = asyncio.create_task(ask("x", True, 0))
+        await asyncio.sleep(0.01)
+        cancelled.cancel()  # a waiter that goes away never holds a slot
+        await asyncio.gather(*tasks)
+        return order, peak
+
+    order, peak = asyncio.run(scenario())
+    assert order[:2] == ["a", "b"] and order[2] == "r" and sorted(order[3:]) == ["c", "d"] and peak == 2
+
+
 def test_cache_prevents_repeats(url, tmp_path):
     c = client(url, tmp_path)
     first = c.run([req("cached", 5), req("alwaysinvalid", 5)], validate=parse)
