@@ -96,6 +96,12 @@ def main() -> None:
     args = ap.parse_args()
     if args.base_url and not args.model:
         ap.error("--base-url needs --model: the server's model (vLLM's benchmark loads its tokenizer)")
+    cores = os.sched_getaffinity(0)
+    if args.server_core is not None:
+        if args.base_url:
+            ap.error("--server-core places the server this benchmark starts; with --base-url it starts none")
+        if args.server_core not in cores or len(cores) < 2:
+            ap.error(f"--server-core {args.server_core}: this process may use cores {sorted(cores)}")
     with tempfile.TemporaryDirectory() as tmp:
         server = None
         model = args.model
@@ -104,13 +110,11 @@ def main() -> None:
                 model = f"{tmp}/tiny-vlm"
                 subprocess.run([llm_python(), str(REPO / "tests" / "make_tiny_vlm.py"), model], check=True,
                                capture_output=True)  # fmt: skip
-            cores = os.sched_getaffinity(0)
             if args.server_core is not None:  # the server inherits this core, everything after the rest
-                if args.server_core not in cores or len(cores) < 2:
-                    ap.error(f"--server-core {args.server_core}: this process may use cores {sorted(cores)}")
                 os.sched_setaffinity(0, {args.server_core})
             server = LlmServer(model, port=8765, log=f"{tmp}/vllm.log").wait()
-            os.sched_setaffinity(0, cores - ({args.server_core} if args.server_core is not None else set()))
+            if args.server_core is not None:
+                os.sched_setaffinity(0, cores - {args.server_core})
         url = args.base_url or server.url
         try:
             inputs = run("cs_diagram", f"{tmp}/cs", args.num, "tasks={t2i: 1, edit: 1}")
