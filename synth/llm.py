@@ -496,14 +496,18 @@ class LlmStage:
 
     @property
     def units_in_flight(self) -> int:
-        """Twice the units that hold ``llm.concurrency`` requests, plus one: while units' last
-        answers come (retries, long answers), the next units' requests go out, so a worker's
-        requests in flight do not drain at unit boundaries (with one spare unit, two units in
-        their tails at once still did). The client's slots still bound the requests; the extra
+        """Units a worker holds at once: the oldest, enough later ones to hold ``llm.retries + 1``
+        rounds of ``llm.concurrency`` first asks, and one more being read or committed. A unit's
+        last rows may need every sample, one after another (a retry waits for the answer before
+        it), so its tail lasts up to that many answer times; the later units' first asks keep the
+        slots full meanwhile. With fewer (twice the units that fill the slots, plus one) the units
+        that started together finished their tails together, and the requests in flight fell to
+        none before the next unit started. The client's slots still bound the requests; the extra
         units are only rows waiting. Its counts are per thread, so per unit."""
         if type(self).ask is LlmStage.ask and type(self).submit_batch is LlmStage.submit_batch:
             return 1  # a stage of its own process_batch: maybe not thread-safe
-        return 2 * -(-self.llm_cfg.concurrency // max(1, self.requests_per_unit)) + 1
+        rounds = (self.llm_cfg.retries + 1) * self.llm_cfg.concurrency
+        return -(-rounds // max(1, self.requests_per_unit)) + 2
 
     @property
     def requests_per_unit(self) -> int:
