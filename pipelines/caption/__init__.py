@@ -3,7 +3,7 @@ VLM served behind any OpenAI-compatible endpoint (images sent as data URIs)."""
 
 from pipelines.caption.config import CaptionConfig
 from pipelines.caption.stages import build_stages
-from synth.llm import plan_transform, transform_rows
+from synth.llm_stage import plan_transform, transform_rows
 from synth.pipeline import Pipeline
 
 PIPELINE = Pipeline(

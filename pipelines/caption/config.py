@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from synth.llm import LlmConfig, LlmTransformConfig
+from synth.llm import LlmConfig
+from synth.llm_stage import LlmTransformConfig
 
 SYSTEM = (
     "You caption images for a training set. Look at the image and answer as JSON with: `concise` (one short "

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 from pipelines.caption.config import CaptionConfig
 from synth.imageio import DecodeError, data_uri
-from synth.llm import Answer, Job, LlmStage, Request, record_answer
+from synth.llm import Answer, Request
+from synth.llm_stage import Job, LlmStage, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 

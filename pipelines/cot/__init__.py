@@ -4,7 +4,7 @@ texts, in four flavours: general, knowledge, meme, science."""
 
 from pipelines.cot.config import CotConfig
 from pipelines.cot.stages import build_stages
-from synth.llm import plan_transform, transform_rows
+from synth.llm_stage import plan_transform, transform_rows
 from synth.pipeline import Pipeline
 
 PIPELINE = Pipeline(

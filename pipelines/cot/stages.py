@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 
 from pipelines.cot.config import ACTIONS, FLAVOUR_BY_DOMAIN, CotConfig
 from pipelines.cot.plan import render
-from synth.llm import Answer, Job, LlmStage, Request, record_answer
+from synth.llm import Answer, Request
+from synth.llm_stage import Job, LlmStage, record_answer
 from synth.stage import Resources, Row, Stage
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")

@@ -13,7 +13,8 @@ import numpy as np
 from pipelines.meme import plan as plans
 from pipelines.meme.common import Memo, downscale, plan_draws
 from pipelines.meme.config import MemeConfig
-from synth.llm import Answer, Failure, LlmStage, Request, record_answer
+from synth.llm import Answer, Failure, Request
+from synth.llm_stage import LlmStage, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 

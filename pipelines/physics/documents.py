@@ -21,7 +21,8 @@ from pipelines.physics.config import PhysicsConfig
 from renderers.svg.safe import SvgError, SvgRenderer, sanitize
 from synth.imageio import DecodeError, decode_image, encode_png
 from synth.inputs import read_unit
-from synth.llm import Answer, Failure, LlmStage, Request
+from synth.llm import Answer, Failure, Request
+from synth.llm_stage import LlmStage
 from synth.ocr import make_ocr
 from synth.pipeline import RunIdentity, Unit
 from synth.schema import image_value

@@ -4,7 +4,7 @@ names is dropped, and a row left with none is rejected."""
 
 from pipelines.rewrite.config import RewriteConfig
 from pipelines.rewrite.stages import build_stages
-from synth.llm import plan_transform, transform_rows
+from synth.llm_stage import plan_transform, transform_rows
 from synth.pipeline import Pipeline
 
 PIPELINE = Pipeline(

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from synth.llm import LlmConfig, LlmTransformConfig
+from synth.llm import LlmConfig
+from synth.llm_stage import LlmTransformConfig
 
 SYSTEM = (
     "You rewrite image-editing instructions for a training set. Give {n} different natural phrasings of the "

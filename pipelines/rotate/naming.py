@@ -18,7 +18,8 @@ from typing import Any
 from pipelines.rotate.config import RotateConfig
 from pipelines.rotate.text import Names, write_texts
 from synth.imageio import data_uri, encode_png
-from synth.llm import Answer, Job, LlmStage, Request, record_answer
+from synth.llm import Answer, Request
+from synth.llm_stage import Job, LlmStage, record_answer
 from synth.stage import Row, Stage, mark
 
 PROMPT_VERSION = "rotate-name/1"

@@ -3,7 +3,7 @@ before, by any OpenAI-compatible server, with every text drawn in the image kept
 
 from pipelines.translate.config import TranslateConfig
 from pipelines.translate.stages import build_stages
-from synth.llm import plan_transform, transform_rows
+from synth.llm_stage import plan_transform, transform_rows
 from synth.pipeline import Pipeline
 
 PIPELINE = Pipeline(

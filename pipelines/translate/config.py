@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from synth.llm import LlmTransformConfig
+from synth.llm_stage import LlmTransformConfig
 
 SYSTEM = (
     "You translate short texts for an image dataset. Translate every string of `strings` into {language}. "

@@ -7,7 +7,8 @@ import json
 from typing import ClassVar
 
 from pipelines.translate.config import TranslateConfig
-from synth.llm import Answer, Job, LlmStage, Request, record_answer, string_list
+from synth.llm import Answer, Request, string_list
+from synth.llm_stage import Job, LlmStage, record_answer
 from synth.stage import Resources, Row, Stage, mark
 
 LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}

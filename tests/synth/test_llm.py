@@ -11,17 +11,8 @@ from collections import defaultdict
 
 import pytest
 
-from synth.llm import (
-    Answer,
-    Failure,
-    LlmClient,
-    LlmConfig,
-    LlmSetupError,
-    LlmStage,
-    Request,
-    follows,
-    string_list,
-)
+from synth.llm import Answer, Failure, LlmClient, LlmConfig, LlmSetupError, Request, follows, string_list
+from synth.llm_stage import LlmStage
 from synth.stage import Stage, run_stages
 
 SEEN: defaultdict = defaultdict(int)
