@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -194,10 +195,12 @@ class LlmClient:
             **({"Authorization": f"Bearer {key}"} if key else {}),
         }
         self.model = cfg.model
-        # Counts by submitting thread (a worker's unit runs in one thread, so a unit's counts are
-        # its own even when units overlap), written on the loop's thread, read by take_counts.
+        # Counts and rank by submitting thread (a worker's unit runs in one thread, so a unit's
+        # counts are its own even when units overlap), written on the loop's thread, read by
+        # take_counts, which also ends the thread's unit.
         self._counts = threading.local()
         self._counts_lock = threading.Lock()
+        self._ranks = itertools.count()
         self._fs: pafs.FileSystem | None = None
         self._root = ""
         self._loop: LoopThread | None = None
@@ -319,7 +322,7 @@ class LlmClient:
         return text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), cut
 
     async def _one(
-        self, req: Request, validate: Callable[[str], Any] | None, counts: Counter
+        self, req: Request, validate: Callable[[str], Any] | None, counts: Counter, rank: int
     ) -> Answer | Failure:
         session, slots = self._loop.session, self._loop.slots
         validate = req.validate or validate
@@ -345,7 +348,7 @@ class LlmClient:
                 await asyncio.sleep(wait)
             body = self._body(req, seed)
             try:
-                async with slots.take(retry=attempt > 0):
+                async with slots.take(retry=attempt > 0, rank=rank):
                     server = self._pick(avoid=server)
                     self.in_flight[server] += 1
                     self._count(counts, "requests_sent", 1)
@@ -398,6 +401,14 @@ class LlmClient:
             self._counts.counter = Counter()
         return self._counts.counter
 
+    def _thread_rank(self) -> int:
+        """The calling thread's unit's place among the units this client has served, taken at its
+        first request since its last take_counts: an older unit's requests go first."""
+        if getattr(self._counts, "rank", None) is None:
+            with self._counts_lock:
+                self._counts.rank = next(self._ranks)
+        return self._counts.rank
+
     def _started(self) -> LoopThread:
         """The client's loop and session, started on first use and kept for the client's life
         (the worker's): closed by :meth:`close` or when the client is collected."""
@@ -414,10 +425,11 @@ class LlmClient:
     ) -> list[concurrent.futures.Future]:
         """Send requests now and return at once: one future per request, in order, each resolving
         to an :class:`Answer` or a :class:`Failure`. Requests of many calls share the bound of
-        ``llm.concurrency`` in flight and go out in the order submitted. ``validate`` turns an
+        ``llm.concurrency`` in flight and go out retries first, then the oldest unit's (a thread's
+        requests until its take_counts), then in the order submitted. ``validate`` turns an
         answer's text into its value or raises ValueError (a request's own ``validate`` wins)."""
-        loop, counts = self._started(), self._thread_counts()
-        return [loop.submit(self._one(r, validate, counts)) for r in requests]
+        loop, counts, rank = self._started(), self._thread_counts(), self._thread_rank()
+        return [loop.submit(self._one(r, validate, counts, rank)) for r in requests]
 
     def run(
         self, requests: list[Request], validate: Callable[[str], Any] | None = None
@@ -434,9 +446,11 @@ class LlmClient:
 
     def take_counts(self) -> dict[str, int]:
         """The counts of this thread's requests since its last call: a unit's, for its manifest
-        (every request of a unit is answered when the unit is done, so none is left over)."""
+        (every request of a unit is answered when the unit is done, so none is left over). The
+        thread's next request starts a new unit, ranked after every unit so far."""
         counts = self._thread_counts()
         with self._counts_lock:
             out = {k: int(counts.get(k, 0)) for k in COUNTS}
             counts.clear()
+            self._counts.rank = None
         return out

@@ -11,30 +11,34 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import heapq
+import itertools
 import threading
-from collections import deque
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 
 class Slots:
-    """At most ``n`` requests in flight, handed out first come first served, except that a
-    waiting retry goes before every waiting first ask. A row's retry can only start once its last
-    answer came back, so its chain of samples is the run's critical path: queued behind the
-    later units' first asks, it held its unit (and at a run's end, the run) open with few requests
-    in flight. Used on the loop's thread only."""
+    """At most ``n`` requests in flight. A waiting retry goes before every waiting first ask, and
+    within each, the oldest unit's (lowest ``rank``) before later ones', then first come first
+    served. A row's retry can only start once its last answer came back, so its chain of samples
+    is its unit's critical path; and a worker holds several units at once, so with their first
+    asks interleaved they all reached their tails together and finished together, the requests in
+    flight falling at each such boundary. Oldest first, the units finish one after another while
+    the later ones' first asks fill the slots. Used on the loop's thread only."""
 
     def __init__(self, n: int):
         self.free = n
-        self.waiting: tuple[deque, deque] = (deque(), deque())  # retries, first asks
+        self.waiting: list[tuple[bool, int, int, asyncio.Future]] = []  # a heap: first ask?, rank, arrival
+        self.arrivals = itertools.count()
 
     @contextlib.asynccontextmanager
-    async def take(self, retry: bool) -> AsyncIterator[None]:
-        if self.free > 0 and not any(self.waiting):
+    async def take(self, retry: bool, rank: int = 0) -> AsyncIterator[None]:
+        if self.free > 0 and not self.waiting:
             self.free -= 1
         else:
             turn = asyncio.get_running_loop().create_future()
-            self.waiting[0 if retry else 1].append(turn)
+            heapq.heappush(self.waiting, (not retry, rank, next(self.arrivals), turn))
             try:
                 await turn
             except asyncio.CancelledError:
@@ -47,12 +51,11 @@ class Slots:
             self._release()
 
     def _release(self) -> None:
-        for queue in self.waiting:
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():  # skip waiters that were cancelled
-                    turn.set_result(None)
-                    return
+        while self.waiting:
+            turn = heapq.heappop(self.waiting)[-1]
+            if not turn.done():  # skip waiters that were cancelled
+                turn.set_result(None)
+                return
         self.free += 1
 
 

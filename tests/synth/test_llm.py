@@ -140,7 +140,9 @@ def test_an_invalid_sample_is_asked_again_at_once_and_a_failing_server_is_given_
     assert out[0].value == 1 and waits == [0.5]
 
 
-def test_a_waiting_retry_goes_before_waiting_first_asks_and_the_bound_holds():
+def test_waiting_retries_go_first_then_the_oldest_units_and_the_bound_holds():
+    """Retries before first asks; within each, the lower rank (the older unit) first, then by
+    arrival; never more than the slots; a waiter cancelled while waiting never holds a slot."""
     import asyncio
 
     from synth.llm_loop import Slots
@@ -148,26 +150,46 @@ def test_a_waiting_retry_goes_before_waiting_first_asks_and_the_bound_holds():
     async def scenario() -> tuple[list[str], int]:
         slots, order, peak, busy = Slots(2), [], 0, 0
 
-        async def ask(name: str, retry: bool, hold: float) -> None:
+        async def ask(name: str, retry: bool, rank: int, hold: float) -> None:
             nonlocal peak, busy
-            async with slots.take(retry):
+            async with slots.take(retry, rank):
                 busy += 1
                 peak = max(peak, busy)
                 order.append(name)
                 await asyncio.sleep(hold)
                 busy -= 1
 
-        tasks = [asyncio.create_task(ask("a", False, 0.05)), asyncio.create_task(ask("b", False, 0.05))]
+        tasks = [asyncio.create_task(ask(n, False, 0, 0.05)) for n in "ab"]
         await asyncio.sleep(0.01)
-        tasks += [asyncio.create_task(ask(n, r, 0.01)) for n, r in (("c", False), ("d", False), ("r", True))]
-        cancelled = asyncio.create_task(ask("x", True, 0))
+        waiters = (("c", False, 1), ("d", False, 0), ("e", False, 1), ("r", True, 1), ("s", True, 0))
+        tasks += [asyncio.create_task(ask(n, retry, rank, 0.01)) for n, retry, rank in waiters]
+        cancelled = asyncio.create_task(ask("x", True, 0, 0))
         await asyncio.sleep(0.01)
-        cancelled.cancel()  # a waiter that goes away never holds a slot
+        cancelled.cancel()
         await asyncio.gather(*tasks)
         return order, peak
 
     order, peak = asyncio.run(scenario())
-    assert order[:2] == ["a", "b"] and order[2] == "r" and sorted(order[3:]) == ["c", "d"] and peak == 2
+    assert order == ["a", "b", "s", "r", "d", "c", "e"] and peak == 2
+
+
+def test_a_threads_requests_rank_as_one_unit_until_its_take_counts(url, tmp_path):
+    """A worker's unit runs in one thread: its requests share a rank, taken at its first request;
+    take_counts ends the unit, and the thread's next unit ranks after every unit so far."""
+    c = client(url, tmp_path)
+    c.run([req("cached", 1)], validate=parse)
+    first = c._thread_rank()
+    other: list[int] = []
+    thread = threading.Thread(
+        target=lambda: (c.run([req("cached", 2)], validate=parse), other.append(c._thread_rank()))
+    )
+    thread.start()
+    thread.join()
+    c.run([req("cached", 3)], validate=parse)
+    assert c._thread_rank() == first and other == [first + 1]
+    c.take_counts()
+    c.run([req("cached", 4)], validate=parse)
+    assert c._thread_rank() == first + 2
 
 
 def test_cache_prevents_repeats(url, tmp_path):
