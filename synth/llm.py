@@ -195,11 +195,11 @@ class LlmClient:
             **({"Authorization": f"Bearer {key}"} if key else {}),
         }
         self.model = cfg.model
-        # Counts and rank by submitting thread (a worker's unit runs in one thread, so a unit's
-        # counts are its own even when units overlap), written on the loop's thread, read by
-        # take_counts, which also ends the thread's unit.
-        self._counts = threading.local()
-        self._counts_lock = threading.Lock()
+        # The submitting thread's unit: its counts and rank (a worker's unit runs in one thread, so
+        # a unit's counts are its own even when units overlap). Counts are written on the loop's
+        # thread and read by take_counts, which also ends the thread's unit.
+        self._unit = threading.local()
+        self._unit_lock = threading.Lock()
         self._ranks = itertools.count()
         self._fs: pafs.FileSystem | None = None
         self._root = ""
@@ -392,22 +392,22 @@ class LlmClient:
         return round((tin * self.cfg.price_in_per_mtok + tout * self.cfg.price_out_per_mtok) / 1e6, 8)
 
     def _count(self, counts: Counter, key: str, n: int) -> None:
-        with self._counts_lock:
+        with self._unit_lock:
             counts[key] += n
 
     def _thread_counts(self) -> Counter:
         """The calling thread's counts (what its requests have cost since its last take_counts)."""
-        if not hasattr(self._counts, "counter"):
-            self._counts.counter = Counter()
-        return self._counts.counter
+        if not hasattr(self._unit, "counter"):
+            self._unit.counter = Counter()
+        return self._unit.counter
 
     def _thread_rank(self) -> int:
         """The calling thread's unit's place among the units this client has served, taken at its
         first request since its last take_counts: an older unit's requests go first."""
-        if getattr(self._counts, "rank", None) is None:
-            with self._counts_lock:
-                self._counts.rank = next(self._ranks)
-        return self._counts.rank
+        if getattr(self._unit, "rank", None) is None:
+            with self._unit_lock:
+                self._unit.rank = next(self._ranks)
+        return self._unit.rank
 
     def _started(self) -> LoopThread:
         """The client's loop and session, started on first use and kept for the client's life
@@ -449,8 +449,8 @@ class LlmClient:
         (every request of a unit is answered when the unit is done, so none is left over). The
         thread's next request starts a new unit, ranked after every unit so far."""
         counts = self._thread_counts()
-        with self._counts_lock:
+        with self._unit_lock:
             out = {k: int(counts.get(k, 0)) for k in COUNTS}
             counts.clear()
-            self._counts.rank = None
+            self._unit.rank = None
         return out

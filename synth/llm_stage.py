@@ -14,6 +14,7 @@ from pydantic import Field
 
 from synth.config import PipelineConfig, RuntimeConfig
 from synth.llm import RUNTIME_KEYS, Answer, Failure, LlmClient, LlmConfig, Request
+from synth.schema import meta_of
 from synth.stage import Row, mark
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ class LlmTransformConfig(PipelineConfig):
 def record_answer(row: dict[str, Any], key: str, model: str | None, answer: Answer, **extra: Any) -> None:
     """Put what an answer cost (model, tokens, cost) and ``extra`` under ``meta[key]`` of a row,
     whether its meta is still a dict or came back from Parquet as JSON text."""
-    from synth.schema import meta_of
-
     meta = dict(meta_of(row))
     meta[key] = {
         **extra,
